@@ -1,0 +1,90 @@
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { createLogger, type Logger } from '@shop/observability';
+import { createGraphQLHandler, startServiceServer, type ServiceServer } from '@shop/service-kit';
+import { createAuthenticator } from './auth.ts';
+import type { GatewayConfig } from './config.ts';
+import type { GatewayContext } from './context.ts';
+import { createSubgraphFetcher, SubgraphDataSource } from './subgraph-data-source.ts';
+import { fileSupergraph } from './supergraph/file-supergraph.ts';
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly server: ServiceServer;
+  /** Id of the supergraph currently served (changes on hot reload). */
+  supergraphId(): string | null;
+  close(): Promise<void>;
+}
+
+export async function startGateway(
+  config: GatewayConfig,
+  logger: Logger = createLogger('gateway', config.LOG_LEVEL),
+): Promise<RunningGateway> {
+  const production = config.NODE_ENV === 'production';
+  let loadedId: string | null = null;
+  const subgraphClient = createSubgraphFetcher({
+    connections: config.SUBGRAPH_CONNECTIONS,
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+  });
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: fileSupergraph({
+      path: config.SUPERGRAPH_PATH,
+      pollMs: config.SUPERGRAPH_POLL_MS,
+      logger,
+      onLoaded: (id) => {
+        loadedId = id;
+      },
+    }),
+    // Validate every supergraph, also in production: a broken file must be rejected, not half-served.
+    validateSupergraph: true,
+    logger,
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({
+        url: config.subgraphUrlOverrides[name] ?? url,
+        fetcher: subgraphClient.fetcher,
+      }),
+  });
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    logger,
+    introspection: !production,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: !production,
+  });
+  await apollo.start();
+
+  const authenticate = createAuthenticator({
+    secret: config.AUTH_JWT_SECRET,
+    issuer: config.AUTH_JWT_ISSUER,
+    audience: config.AUTH_JWT_AUDIENCE,
+  });
+  const graphql = createGraphQLHandler(apollo, {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    context: async ({ req }) => ({
+      caller: await authenticate(req.headers.authorization),
+      requestHeaders: req.headers,
+    }),
+  });
+  const server = await startServiceServer({
+    host: config.HOST,
+    port: config.PORT,
+    logger,
+    routes: { '/graphql': graphql },
+    isReady: () => loadedId !== null,
+    drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
+  });
+  logger.info({ url: `${server.url}/graphql`, supergraph: config.SUPERGRAPH_PATH }, 'gateway listening');
+
+  return {
+    url: `${server.url}/graphql`,
+    server,
+    supergraphId: () => loadedId,
+    async close() {
+      await server.close();
+      await apollo.stop();
+      await subgraphClient.close();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * `npm start`: the whole supergraph on one machine. With DATABASE_URL unset it runs on an
+ * embedded PostgreSQL (PGlite) whose data is kept in .data/; with it set, on that server
+ * (one database per subgraph). Migrations and the seed run on first start.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { SUBGRAPHS, ensureDatabase, isSeeded, migrate, seed, subgraphDatabaseUrls, type SubgraphName } from '@shop/db';
+import { startEmbeddedPostgres } from '@shop/db/embedded';
+import { createLogger } from '@shop/observability';
+import { env, loadConfig, runService } from '@shop/service-kit';
+import { composeSupergraph } from '../composition/compose.ts';
+import { readSupergraphConfig } from '../composition/supergraph-config.ts';
+import { Supervisor } from './supervisor.ts';
+
+const root = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+
+const stackEnv = z.object({
+  DATABASE_URL: env.postgresUrl().optional(),
+  EMBEDDED_DATA_DIR: z.string().min(1).default(root('.data/pglite')),
+  PORT: env.port(4000),
+  LOG_LEVEL: env.logLevel(),
+});
+
+await runService('stack', async () => {
+  const startedAt = performance.now();
+  const config = loadConfig(stackEnv);
+  const logger = createLogger('stack', config.LOG_LEVEL);
+
+  let stopDatabase = async () => {};
+  let databaseUrls: Record<SubgraphName, string>;
+  if (config.DATABASE_URL) {
+    databaseUrls = subgraphDatabaseUrls(config.DATABASE_URL);
+    for (const name of SUBGRAPHS) await ensureDatabase(databaseUrls[name]);
+  } else {
+    await mkdir(config.EMBEDDED_DATA_DIR, { recursive: true });
+    logger.info({ dataDir: config.EMBEDDED_DATA_DIR }, 'DATABASE_URL not set: starting embedded PostgreSQL');
+    const embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_DATA_DIR });
+    databaseUrls = embedded.urls;
+    stopDatabase = embedded.stop;
+  }
+  for (const name of SUBGRAPHS) await migrate(name, databaseUrls[name]);
+  if (!(await isSeeded(databaseUrls))) {
+    logger.info('first start: seeding the databases');
+    await seed(databaseUrls);
+  }
+
+  const supergraphConfig = await readSupergraphConfig(root('supergraph.yaml'));
+  const composed = await composeSupergraph(supergraphConfig);
+  if (!composed.ok) {
+    throw new Error(`composition failed:\n${composed.errors.map((e) => `  [${e.subgraphs.join(', ')}] ${e.message}`).join('\n')}`);
+  }
+  const supergraphPath = root('gateway/supergraph.graphql');
+  await writeFile(`${supergraphPath}.tmp`, composed.supergraphSdl);
+  await rename(`${supergraphPath}.tmp`, supergraphPath);
+
+  const supervisor = new Supervisor(logger);
+  const routing = new Map(supergraphConfig.subgraphs.map((s) => [s.name, new URL(s.routingUrl)]));
+  await Promise.all(
+    SUBGRAPHS.map((name) => {
+      const url = routing.get(name);
+      if (!url) throw new Error(`supergraph.yaml has no subgraph "${name}"`);
+      return supervisor.start({
+        name,
+        entry: root(`subgraphs/${name}/src/main.ts`),
+        healthUrl: `${url.origin}/health`,
+        env: {
+          HOST: url.hostname,
+          PORT: url.port,
+          DATABASE_URL: databaseUrls[name],
+          PRODUCTS_SUBGRAPH_URL: routing.get('products')?.href ?? '',
+          LOG_LEVEL: config.LOG_LEVEL,
+        },
+      });
+    }),
+  );
+  await supervisor.start({
+    name: 'gateway',
+    entry: root('gateway/src/main.ts'),
+    healthUrl: `http://127.0.0.1:${config.PORT}/ready`,
+    env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, LOG_LEVEL: config.LOG_LEVEL },
+  });
+  logger.info(
+    { url: `http://localhost:${config.PORT}/graphql`, coldStartMs: Math.round(performance.now() - startedAt) },
+    'supergraph ready',
+  );
+
+  return {
+    logger,
+    service: {
+      async close() {
+        await supervisor.stop();
+        await stopDatabase();
+      },
+    },
+  };
+});

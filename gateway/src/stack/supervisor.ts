@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from '@shop/observability';
+
+export interface ServiceSpec {
+  name: string;
+  /** Entry module, run with `node --import tsx`. */
+  entry: string;
+  env: Record<string, string>;
+  /** Polled until it answers 200 before the service counts as started. */
+  healthUrl: string;
+}
+
+/**
+ * Runs each service as its own process, as in production: one crashing does not take the
+ * others down, and a crashed one is restarted with backoff.
+ */
+export class Supervisor {
+  private readonly children = new Map<string, ChildProcess>();
+  private stopping = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  async start(spec: ServiceSpec, timeoutMs = 60_000): Promise<void> {
+    this.launch(spec, 0);
+    await waitForHealthy(spec.healthUrl, timeoutMs, () => !this.children.has(spec.name));
+  }
+
+  private launch(spec: ServiceSpec, restarts: number): void {
+    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    this.children.set(spec.name, child);
+    const startedAt = Date.now();
+    child.on('exit', (code, signal) => {
+      this.children.delete(spec.name);
+      if (this.stopping) return;
+      // A service that ran a while before crashing gets a fresh backoff.
+      const attempt = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
+      const delay = Math.min(30_000, 500 * 2 ** attempt);
+      this.logger.error({ service: spec.name, code, signal, restartInMs: delay }, 'service exited; restarting');
+      setTimeout(() => {
+        if (!this.stopping) this.launch(spec, attempt);
+      }, delay).unref();
+    });
+  }
+
+  /** SIGTERM to every service (they drain), then wait for them to exit. */
+  async stop(timeoutMs = 15_000): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.children.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), timeoutMs).unref();
+        }),
+    );
+    await Promise.all(exits);
+  }
+}
+
+async function waitForHealthy(url: string, timeoutMs: number, gaveUp: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (gaveUp()) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not become healthy within ${timeoutMs} ms`);
+}

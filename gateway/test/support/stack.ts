@@ -1,0 +1,119 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import { inject } from 'vitest';
+import { createLogger } from '@shop/observability';
+import { accountsEnv, startAccounts } from '@shop/subgraph-accounts';
+import { inventoryEnv, startInventory } from '@shop/subgraph-inventory';
+import { ordersEnv, startOrders } from '@shop/subgraph-orders';
+import { productsEnv, startProducts } from '@shop/subgraph-products';
+import { reviewsEnv, startReviews } from '@shop/subgraph-reviews';
+import { loadConfig, type SqlStats } from '@shop/service-kit';
+import { composeSupergraph } from '../../src/composition/compose.ts';
+import { readSupergraphConfig } from '../../src/composition/supergraph-config.ts';
+import { DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../../src/config.ts';
+import { startGateway, type RunningGateway } from '../../src/server.ts';
+
+export const SUPERGRAPH_YAML = fileURLToPath(new URL('../../../supergraph.yaml', import.meta.url));
+export const SUBGRAPH_NAMES = ['accounts', 'products', 'inventory', 'reviews', 'orders'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: { data?: T | null; errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }> };
+}
+
+export interface TestStack {
+  gateway: RunningGateway;
+  gatewayUrl: string;
+  subgraphUrls: Record<SubgraphName, string>;
+  supergraphPath: string;
+  /** SQL statements each subgraph has sent so far. */
+  sqlStats: Record<SubgraphName, SqlStats>;
+  /** Runs `fn` and returns, per subgraph, the SQL statements sent and the requests (fetches) answered meanwhile. */
+  measure(fn: () => Promise<unknown>): Promise<{ sql: Record<SubgraphName, number>; fetches: Record<SubgraphName, number> }>;
+  query<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+export function tokenFor(userId: number, options: { expiresIn?: string; secret?: string } = {}): Promise<string> {
+  return new SignJWT({ scope: 'read write' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(String(userId))
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '5m')
+    .sign(new TextEncoder().encode(options.secret ?? DEVELOPMENT_JWT_SECRET));
+}
+
+/**
+ * The real services, in this process, over real HTTP on ephemeral loopback ports, on the
+ * seeded PostgreSQL databases of this test run.
+ */
+export async function startTestStack(): Promise<TestStack> {
+  const databaseUrls = inject('databaseUrls');
+  const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const base = (name: SubgraphName) => ({ PORT: '0', DATABASE_URL: databaseUrls[name], DATABASE_POOL_MAX: '5', NODE_ENV: 'test' });
+
+  const products = await startProducts(loadConfig(productsEnv, base('products')), logger);
+  const [accounts, inventory, reviews, orders] = await Promise.all([
+    startAccounts(loadConfig(accountsEnv, base('accounts')), logger),
+    startInventory(loadConfig(inventoryEnv, base('inventory')), logger),
+    startReviews(loadConfig(reviewsEnv, base('reviews')), logger),
+    startOrders(loadConfig(ordersEnv, { ...base('orders'), PRODUCTS_SUBGRAPH_URL: products.url }), logger),
+  ]);
+  const subgraphs = { accounts, products, inventory, reviews, orders };
+  const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphs[n].url])) as Record<SubgraphName, string>;
+
+  const composed = await composeSupergraph(await readSupergraphConfig(SUPERGRAPH_YAML), { routingUrls: subgraphUrls });
+  if (!composed.ok) throw new Error(JSON.stringify(composed.errors));
+  const dir = await mkdtemp(join(tmpdir(), 'shop-gateway-'));
+  const supergraphPath = join(dir, 'supergraph.graphql');
+  await writeFile(supergraphPath, composed.supergraphSdl);
+
+  const gateway = await startGateway(
+    loadGatewayConfig({ PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', SUPERGRAPH_PATH: supergraphPath, SUPERGRAPH_POLL_MS: '50' }),
+    logger,
+  );
+  const sqlStats = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphs[n].db.stats])) as Record<SubgraphName, SqlStats>;
+  const perSubgraph = (read: (name: SubgraphName) => number) =>
+    Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, read(n)])) as Record<SubgraphName, number>;
+  const snapshot = () => ({
+    sql: perSubgraph((n) => sqlStats[n].statements),
+    fetches: perSubgraph((n) => subgraphs[n].server.requests.count),
+  });
+
+  return {
+    gateway,
+    gatewayUrl: gateway.url,
+    subgraphUrls,
+    supergraphPath,
+    sqlStats,
+    async measure(fn) {
+      const before = snapshot();
+      await fn();
+      const after = snapshot();
+      return {
+        sql: perSubgraph((n) => after.sql[n] - before.sql[n]),
+        fetches: perSubgraph((n) => after.fetches[n] - before.fetches[n]),
+      };
+    },
+    async query(query, variables, options = {}) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      const response = await fetch(gateway.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] } as never;
+    },
+    async stop() {
+      await gateway.close();
+      await Promise.all(SUBGRAPH_NAMES.map((n) => subgraphs[n].close()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

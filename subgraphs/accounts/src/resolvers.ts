@@ -1,0 +1,42 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { DateTimeScalar, badInput, pageSize, parseIntId, type Identity } from '@shop/service-kit';
+import type { PrismaClient, User } from './generated/prisma/client.ts';
+import type { Loaders } from './loaders.ts';
+
+export interface AccountsContext {
+  identity: Identity;
+  loaders: Loaders;
+  prisma: PrismaClient;
+}
+
+export const resolvers: GraphQLResolverMap<AccountsContext> = {
+  DateTime: DateTimeScalar,
+  Query: {
+    me: (_root, _args, { identity, loaders }) =>
+      identity.userId === null ? null : loaders.userById.load(identity.userId),
+    user: (_root, { id }: { id: string }, { loaders }) => {
+      const userId = parseIntId(id);
+      return userId === null ? null : loaders.userById.load(userId);
+    },
+    users: async (_root, args: { first?: number | null; after?: string | null }, { prisma, loaders }) => {
+      const take = pageSize(args.first, 20, 100);
+      let after = 0;
+      if (args.after != null) {
+        const parsed = parseIntId(args.after);
+        if (parsed === null) throw badInput(`"after" must be a user id, got ${JSON.stringify(args.after)}.`);
+        after = parsed;
+      }
+      const users = await prisma.user.findMany({ where: { id: { gt: after } }, orderBy: { id: 'asc' }, take });
+      // Seed the loader so a later reference to these users in the same request costs no SQL.
+      for (const user of users) loaders.userById.prime(user.id, user);
+      return users;
+    },
+  },
+  User: {
+    __resolveReference: (reference: { id: string }, { loaders }: AccountsContext) => {
+      const userId = parseIntId(reference.id);
+      return userId === null ? null : loaders.userById.load(userId);
+    },
+    id: (user: User) => String(user.id),
+  },
+};

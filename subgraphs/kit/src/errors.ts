@@ -1,0 +1,19 @@
+import { GraphQLError } from 'graphql';
+
+/** A client mistake in arguments or input: stable code, message a person can act on. */
+export function badInput(message: string, code = 'BAD_USER_INPUT', extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+export function unauthenticated(message = 'You must be signed in to do this.'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } });
+}
+
+/** Validates a page size argument so a `first: 1000000000` cannot ask for the table. */
+export function pageSize(first: number | null | undefined, fallback: number, max: number): number {
+  const value = first ?? fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw badInput(`"first" must be between 1 and ${max}, got ${value}.`, 'BAD_USER_INPUT', { argument: 'first', max });
+  }
+  return value;
+}

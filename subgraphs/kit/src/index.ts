@@ -1,0 +1,24 @@
+export { ConfigError, env, loadConfig } from './env.ts';
+export { badInput, pageSize, unauthenticated } from './errors.ts';
+export { USER_ID_HEADER, identityFromRequest, type Identity } from './identity.ts';
+export { DateTimeScalar } from './scalars.ts';
+export { createGroupedLoader, createKeyedLoader, loaderPerLimit } from './loaders/batch.ts';
+export { createCountingPool, type SqlStats } from './database/counting-pool.ts';
+export { openDatabase, type Database } from './database/prisma.ts';
+export { createGraphQLHandler, type RequestHandler } from './http/graphql-handler.ts';
+export { HttpError, sendHttpError, sendJson } from './http/errors.ts';
+export { readJsonBody } from './http/read-body.ts';
+export { startServiceServer, type ServiceServer } from './http/service-server.ts';
+export {
+  loadTypeDefs,
+  startDatabaseSubgraph,
+  startSubgraphServer,
+  type DatabaseSubgraph,
+  subgraphEnv,
+  type RunningSubgraph,
+  type SubgraphDefinition,
+  type SubgraphEnv,
+  type SubgraphServerOptions,
+} from './subgraph.ts';
+export { runService } from './main.ts';
+export { parseIntId } from './ids.ts';

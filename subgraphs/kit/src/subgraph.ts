@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { ApolloServer } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { parse, type DocumentNode } from 'graphql';
+import { z } from 'zod';
+import type { Logger } from '@shop/observability';
+import type { PrismaPg } from '@prisma/adapter-pg';
+import { openDatabase, type Database } from './database/prisma.ts';
+import { env } from './env.ts';
+import { createGraphQLHandler } from './http/graphql-handler.ts';
+import { startServiceServer, type ServiceServer } from './http/service-server.ts';
+import { identityFromRequest, type Identity } from './identity.ts';
+
+/** The environment every subgraph reads; each adds its own variables to it. */
+export const subgraphEnv = (defaultPort: number) =>
+  z.object({
+    NODE_ENV: env.nodeEnv(),
+    HOST: env.host(),
+    PORT: env.port(defaultPort),
+    DATABASE_URL: env.postgresUrl(),
+    DATABASE_POOL_MAX: env.positiveInt(10, 1000),
+    // Only the gateway calls subgraphs, and entity batches of a big plan are legitimately large.
+    MAX_BODY_BYTES: env.positiveInt(16 * 1024 * 1024, 256 * 1024 * 1024),
+    LOG_LEVEL: env.logLevel(),
+  });
+export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnv>>;
+
+export function loadTypeDefs(schemaFileUrl: URL): DocumentNode {
+  return parse(readFileSync(schemaFileUrl, 'utf8'));
+}
+
+export interface SubgraphDefinition<Ctx extends object> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<Ctx>;
+  /** Called once per request: this is where the request's DataLoaders are made. */
+  createContext(identity: Identity): Ctx;
+}
+
+export interface SubgraphServerOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  production: boolean;
+  maxBodyBytes: number;
+}
+
+export interface RunningSubgraph {
+  readonly url: string;
+  readonly server: ServiceServer;
+  close(): Promise<void>;
+}
+
+export async function startSubgraphServer<Ctx extends object>(
+  definition: SubgraphDefinition<Ctx>,
+  options: SubgraphServerOptions,
+): Promise<RunningSubgraph> {
+  const apollo = new ApolloServer<Ctx>({
+    schema: buildSubgraphSchema({
+      typeDefs: definition.typeDefs,
+      resolvers: definition.resolvers as GraphQLResolverMap<unknown>,
+    }),
+    includeStacktraceInErrorResponses: !options.production,
+    // The gateway reads the subgraph SDL through _service, not introspection.
+    introspection: !options.production,
+    logger: options.logger,
+  });
+  await apollo.start();
+
+  const graphql = createGraphQLHandler(apollo, {
+    maxBodyBytes: options.maxBodyBytes,
+    context: async ({ req }) => definition.createContext(identityFromRequest(req)),
+  });
+  const server = await startServiceServer({
+    host: options.host,
+    port: options.port,
+    logger: options.logger,
+    routes: { '/graphql': graphql, '/': graphql },
+  });
+  options.logger.info({ url: `${server.url}/graphql` }, `${definition.name} subgraph listening`);
+
+  return {
+    url: `${server.url}/graphql`,
+    server,
+    async close() {
+      await server.close();
+      await apollo.stop();
+    },
+  };
+}
+
+export interface DatabaseSubgraph<Client> extends RunningSubgraph {
+  readonly db: Database<Client>;
+}
+
+/**
+ * Opens the subgraph's own database and serves it: what every Prisma-backed subgraph's
+ * entry point and the integration tests both call.
+ */
+export async function startDatabaseSubgraph<Client extends { $disconnect(): Promise<void> }, Ctx extends object>(
+  config: SubgraphEnv,
+  logger: Logger,
+  PrismaClient: new (options: { adapter: PrismaPg }) => Client,
+  define: (prisma: Client) => SubgraphDefinition<Ctx>,
+): Promise<DatabaseSubgraph<Client>> {
+  const db = openDatabase(PrismaClient, config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  try {
+    const running = await startSubgraphServer(define(db.prisma), {
+      host: config.HOST,
+      port: config.PORT,
+      logger,
+      production: config.NODE_ENV === 'production',
+      maxBodyBytes: config.MAX_BODY_BYTES,
+    });
+    return {
+      url: running.url,
+      server: running.server,
+      db,
+      async close() {
+        await running.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/env.ts';
+import { subgraphEnv } from '../src/subgraph.ts';
+
+describe('loadConfig', () => {
+  const schema = subgraphEnv(4001);
+
+  it('applies defaults and coerces numbers', () => {
+    const config = loadConfig(schema, { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' });
+    expect(config).toMatchObject({ PORT: 4001, HOST: '127.0.0.1', DATABASE_POOL_MAX: 10, NODE_ENV: 'development' });
+  });
+
+  it('reports every bad variable by name, with what it expects and what it got', () => {
+    let error: unknown;
+    try {
+      loadConfig(schema, { PORT: 'eighty', DATABASE_POOL_MAX: '0', NODE_ENV: 'prod' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/PORT: expected a TCP port number \(got "eighty"\)/);
+    expect(message).toMatch(/DATABASE_URL: expected a PostgreSQL URL.*\(not set\)/);
+    expect(message).toMatch(/DATABASE_POOL_MAX: expected a positive integer \(got "0"\)/);
+    expect(message).toMatch(/NODE_ENV: .*\(got "prod"\)/);
+    expect((error as ConfigError).problems).toHaveLength(4);
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = loadConfig(schema, { DATABASE_URL: 'postgresql://u@h/db', PORT: '' });
+    expect(config.PORT).toBe(4001);
+  });
+
+  it('refuses a URL that is not PostgreSQL', () => {
+    expect(() => loadConfig(schema, { DATABASE_URL: 'mysql://u@h/db' })).toThrow(/DATABASE_URL: expected a PostgreSQL URL/);
+  });
+});

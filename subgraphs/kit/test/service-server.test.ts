@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@shop/observability';
+import { startServiceServer, type ServiceServer } from '../src/http/service-server.ts';
+import { readJsonBody } from '../src/http/read-body.ts';
+import { HttpError, sendHttpError, sendJson } from '../src/http/errors.ts';
+
+const logger = createLogger('test', 'silent');
+let server: ServiceServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('startServiceServer', () => {
+  it('answers liveness and readiness probes', async () => {
+    let ready = false;
+    server = await startServiceServer({ host: '127.0.0.1', port: 0, logger, routes: {}, isReady: () => ready });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await fetch(`${server.url}/ready`)).status).toBe(503);
+    ready = true;
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    const missing = await fetch(`${server.url}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ errors: [{ message: 'No route for /nope.', extensions: { code: 'NOT_FOUND' } }] });
+  });
+
+  it('lets in-flight requests finish on close, then stops accepting connections', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
+    server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      routes: {
+        '/slow': async (_req, res) => {
+          arrived();
+          await gate;
+          sendJson(res, 200, { done: true });
+        },
+      },
+    });
+    const url = server.url;
+    const pending = fetch(`${url}/slow`).then(async (r) => ({ status: r.status, body: await r.json() }));
+    await inFlight;
+    const closing = server.close();
+    server = undefined;
+    release();
+    expect(await pending).toEqual({ status: 200, body: { done: true } });
+    await closing;
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+
+  it('turns an exception in a handler into a 500 and keeps serving', async () => {
+    server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      routes: {
+        '/boom': async () => {
+          throw new Error('boom');
+        },
+      },
+    });
+    const response = await fetch(`${server.url}/boom`);
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe(
+      'INTERNAL_SERVER_ERROR',
+    );
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it('refuses a body over the limit and malformed JSON with stable codes', async () => {
+    server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      routes: {
+        '/echo': async (req, res) => {
+          try {
+            sendJson(res, 200, { body: await readJsonBody(req, 1024) });
+          } catch (error) {
+            if (error instanceof HttpError) return sendHttpError(res, error);
+            throw error;
+          }
+        },
+      },
+    });
+    const post = (body: string) => fetch(`${server!.url}/echo`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    expect(await (await post('{"a":1}')).json()).toEqual({ body: { a: 1 } });
+    const tooLarge = await post(JSON.stringify({ a: 'x'.repeat(2048) }));
+    expect(tooLarge.status).toBe(413);
+    const malformed = await post('{"a":');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
+  });
+});

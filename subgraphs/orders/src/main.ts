@@ -1,0 +1,9 @@
+import { createLogger } from '@shop/observability';
+import { loadConfig, runService } from '@shop/service-kit';
+import { ordersEnv, startOrders } from './index.ts';
+
+await runService('orders', async () => {
+  const config = loadConfig(ordersEnv);
+  const logger = createLogger('orders', config.LOG_LEVEL);
+  return { service: await startOrders(config, logger), logger };
+});

@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@shop/service-kit';
+import { DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../src/config.ts';
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadGatewayConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('gateway configuration', () => {
+  it('has working defaults for development', () => {
+    const config = loadGatewayConfig({});
+    expect(config).toMatchObject({ PORT: 4000, HOST: '0.0.0.0', NODE_ENV: 'development', AUTH_JWT_SECRET: DEVELOPMENT_JWT_SECRET });
+    expect(config.SUPERGRAPH_PATH).toMatch(/gateway\/supergraph\.graphql$/);
+  });
+
+  it('names each bad variable and what it expects', () => {
+    const error = configError({ PORT: '99999', SUBGRAPH_TIMEOUT_MS: '-5', AUTH_JWT_SECRET: 'short' });
+    expect(error.message).toMatch(/PORT: expected a port between 0 and 65535 \(got "99999"\)/);
+    expect(error.message).toMatch(/SUBGRAPH_TIMEOUT_MS: expected a positive integer \(got "-5"\)/);
+    expect(error.message).toMatch(/AUTH_JWT_SECRET: expected at least 32 characters/);
+  });
+
+  it('refuses the public development secret in production', () => {
+    expect(configError({ NODE_ENV: 'production' }).message).toMatch(/AUTH_JWT_SECRET: must be set to a secret of your own in production/);
+    expect(loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40) }).NODE_ENV).toBe('production');
+  });
+
+  it('reads SUBGRAPH_URL_<NAME> overrides and refuses ones that are not URLs', () => {
+    expect(loadGatewayConfig({ SUBGRAPH_URL_ACCOUNTS: 'http://accounts.internal:8080/graphql' }).subgraphUrlOverrides).toEqual({
+      accounts: 'http://accounts.internal:8080/graphql',
+    });
+    expect(configError({ SUBGRAPH_URL_ORDERS: 'orders:4005' }).message).toMatch(/SUBGRAPH_URL_ORDERS: expected an http\(s\) URL/);
+  });
+
+  it('the gateway and a subgraph process refuse to start with exit code 78 and say why', async () => {
+    const gateway = await run(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+      cwd: repo,
+      env: { ...process.env, PORT: 'http' },
+    }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(gateway?.code).toBe(78);
+    expect(gateway?.stderr).toMatch(/gateway: Invalid configuration:\n {2}- PORT: expected a TCP port number \(got "http"\)/);
+
+    const env = { ...process.env };
+    delete env.DATABASE_URL;
+    const subgraph = await run(process.execPath, ['--import', 'tsx', 'subgraphs/reviews/src/main.ts'], { cwd: repo, env }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(subgraph?.code).toBe(78);
+    expect(subgraph?.stderr).toMatch(/reviews: Invalid configuration:\n {2}- DATABASE_URL: expected a PostgreSQL URL/);
+  });
+
+  it('the gateway refuses to start without a supergraph file, naming it', async () => {
+    const result = await run(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+      cwd: repo,
+      env: { ...process.env, PORT: '0', SUPERGRAPH_PATH: '/nonexistent/supergraph.graphql', LOG_LEVEL: 'silent' },
+    }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result?.code).toBe(1);
+    expect(result?.stderr).toMatch(/Cannot read the supergraph file \/nonexistent\/supergraph\.graphql \(ENOENT\)/);
+  });
+});

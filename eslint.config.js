@@ -13,4 +13,9 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  {
+    // Command-line entry points talk to a person on stdout/stderr; services log through pino.
+    files: ['**/cli/**/*.ts', '**/embedded/main.ts'],
+    rules: { 'no-console': 'off' },
+  },
 );

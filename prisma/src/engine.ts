@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 // Loads Prisma's WebAssembly schema engine (@prisma/schema-engine-wasm) from plain Node.
 //
 // Why: Prisma's CLI wants to download a native schema engine binary before any `migrate`
@@ -11,7 +9,8 @@ import { dirname, join } from 'node:path';
 // (`schema_engine_bg.js`) by itself, instantiate the .wasm next to it by hand and wire the two
 // together exactly like the package's own entry point does.
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import {

@@ -6,7 +6,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SUBGRAPHS, ensureDatabase, isSeeded, migrate, seed, subgraphDatabaseUrls, type SubgraphName } from '@shop/db';
+import { SUBGRAPHS, isSeeded, prepareDatabases, seed, subgraphDatabaseUrls, type SubgraphName } from '@shop/db';
 import { startEmbeddedPostgres } from '@shop/db/embedded';
 import { createLogger } from '@shop/observability';
 import { env, loadConfig, runService } from '@shop/service-kit';
@@ -32,7 +32,6 @@ await runService('stack', async () => {
   let databaseUrls: Record<SubgraphName, string>;
   if (config.DATABASE_URL) {
     databaseUrls = subgraphDatabaseUrls(config.DATABASE_URL);
-    for (const name of SUBGRAPHS) await ensureDatabase(databaseUrls[name]);
   } else {
     await mkdir(config.EMBEDDED_DATA_DIR, { recursive: true });
     logger.info({ dataDir: config.EMBEDDED_DATA_DIR }, 'DATABASE_URL not set: starting embedded PostgreSQL');
@@ -40,7 +39,8 @@ await runService('stack', async () => {
     databaseUrls = embedded.urls;
     stopDatabase = embedded.stop;
   }
-  for (const name of SUBGRAPHS) await migrate(name, databaseUrls[name]);
+  // PGlite's one database per instance already exists; a real server gets one per subgraph.
+  await prepareDatabases(databaseUrls, { createDatabases: Boolean(config.DATABASE_URL) });
   if (!(await isSeeded(databaseUrls))) {
     logger.info('first start: seeding the databases');
     await seed(databaseUrls);

@@ -1,6 +1,5 @@
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { SUBGRAPHS, ensureDatabase, migrate, seed, subgraphDatabaseUrls } from '@shop/db';
+import { SUBGRAPHS, dropDatabase, prepareDatabases, seed, subgraphDatabaseUrls } from '@shop/db';
 import { TEST_DATABASE_URL } from './test-env.ts';
 
 declare module 'vitest' {
@@ -17,23 +16,11 @@ export default async function setup(project: TestProject) {
   const base = new URL(TEST_DATABASE_URL);
   base.pathname = `/shop_it_${process.pid}_${Date.now().toString(36)}`;
   const urls = subgraphDatabaseUrls(base.toString());
-  for (const name of SUBGRAPHS) {
-    await ensureDatabase(urls[name]);
-    await migrate(name, urls[name]);
-  }
+  await prepareDatabases(urls);
   await seed(urls);
   project.provide('databaseUrls', urls);
 
   return async () => {
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    try {
-      for (const name of SUBGRAPHS) {
-        const db = new URL(urls[name]).pathname.slice(1);
-        await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
-      }
-    } finally {
-      await admin.end();
-    }
+    for (const name of SUBGRAPHS) await dropDatabase(urls[name]);
   };
 }

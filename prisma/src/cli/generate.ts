@@ -9,11 +9,13 @@
 // - The `prisma-client` generator needs no query engine: the client uses @prisma/adapter-pg.
 // - Update checks and telemetry are switched off: they would only time out.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PRISMA_ROOT, SUBGRAPHS, type SubgraphName } from '../subgraphs.ts';
 
-const prismaCli = fileURLToPath(import.meta.resolve('prisma/build/index.js'));
+// The CLI's entry file, run with this Node (no reliance on node_modules/.bin or a shell).
+const prismaCli = createRequire(import.meta.url).resolve('prisma/build/index.js');
 
 function generate(name: SubgraphName, env: NodeJS.ProcessEnv): Promise<{ name: SubgraphName; ok: boolean; output: string }> {
   const config = path.join(PRISMA_ROOT, name, 'prisma.config.ts');
@@ -38,14 +40,19 @@ async function main(): Promise<void> {
     PRISMA_HIDE_UPDATE_MESSAGE: '1',
     CHECKPOINT_DISABLE: '1',
   };
+  // `generate.ts [name...]` generates only those (a subgraph's own build); none means all five.
+  const requested = process.argv.slice(2);
+  const unknown = requested.filter((name) => !(SUBGRAPHS as readonly string[]).includes(name));
+  if (unknown.length) throw new Error(`db:generate: unknown subgraph ${unknown.join(', ')} (expected ${SUBGRAPHS.join(', ')})`);
+  const names = requested.length ? (requested as SubgraphName[]) : [...SUBGRAPHS];
   // Independent processes, so run them side by side (~1 s in total instead of ~5 s).
-  const results = await Promise.all(SUBGRAPHS.map((name) => generate(name, env)));
+  const results = await Promise.all(names.map((name) => generate(name, env)));
   const failed = results.filter((r) => !r.ok);
   for (const r of failed) console.error(`prisma generate failed for ${r.name}:\n${r.output.trim()}\n`);
   if (failed.length) {
     throw new Error(`db:generate: ${failed.map((r) => r.name).join(', ')} failed (see above)`);
   }
-  console.log(`generated Prisma clients for ${SUBGRAPHS.join(', ')} in ${Math.round(performance.now() - started)} ms`);
+  console.log(`generated Prisma clients for ${names.join(', ')} in ${Math.round(performance.now() - started)} ms`);
 }
 
 main().catch((error: unknown) => {

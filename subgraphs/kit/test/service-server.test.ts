@@ -33,6 +33,8 @@ describe('startServiceServer', () => {
       host: '127.0.0.1',
       port: 0,
       logger,
+      // Longer than the test timeout: the close must end when the request does, not at this timeout.
+      drainTimeoutMs: 120_000,
       routes: {
         '/slow': async (_req, res) => {
           arrived();

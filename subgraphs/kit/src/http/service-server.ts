@@ -46,6 +46,11 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     if (!handler) return sendHttpError(res, new HttpError(404, 'NOT_FOUND', `No route for ${path}.`));
     requests.count += 1;
     if (draining) res.setHeader('connection', 'close');
+    // A keep-alive socket whose request was in flight when draining began becomes idle only
+    // now; close it so the drain ends when the work does, not at the drain timeout.
+    res.once('finish', () => {
+      if (draining) setImmediate(() => httpServer.closeIdleConnections());
+    });
     handler(req, res).catch((error: unknown) => {
       logger.error({ err: error, path }, 'unhandled request error');
       if (!res.headersSent) {

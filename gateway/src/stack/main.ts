@@ -19,6 +19,12 @@ const root = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.
 const stackEnv = z.object({
   DATABASE_URL: env.postgresUrl().optional(),
   EMBEDDED_DATA_DIR: z.string().min(1).default(root('.data/pglite')),
+  /** First of five consecutive ports of the embedded PostgreSQL instances; 0 picks free ones. */
+  EMBEDDED_BASE_PORT: env.port(54320),
+  /** The subgraphs to run and where they listen (their routing URLs). */
+  SUPERGRAPH_CONFIG: z.string().min(1).default(root('supergraph.yaml')),
+  /** Where the composed supergraph is written for the gateway. */
+  SUPERGRAPH_PATH: z.string().min(1).default(root('gateway/supergraph.graphql')),
   PORT: env.port(4000),
   LOG_LEVEL: env.logLevel(),
 });
@@ -29,70 +35,75 @@ await runService('stack', async () => {
   const logger = createLogger('stack', config.LOG_LEVEL);
 
   let stopDatabase = async () => {};
-  let databaseUrls: Record<SubgraphName, string>;
-  if (config.DATABASE_URL) {
-    databaseUrls = subgraphDatabaseUrls(config.DATABASE_URL);
-  } else {
-    await mkdir(config.EMBEDDED_DATA_DIR, { recursive: true });
-    logger.info({ dataDir: config.EMBEDDED_DATA_DIR }, 'DATABASE_URL not set: starting embedded PostgreSQL');
-    const embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_DATA_DIR });
-    databaseUrls = embedded.urls;
-    stopDatabase = embedded.stop;
-  }
-  // PGlite's one database per instance already exists; a real server gets one per subgraph.
-  await prepareDatabases(databaseUrls, { createDatabases: Boolean(config.DATABASE_URL) });
-  if (!(await isSeeded(databaseUrls))) {
-    logger.info('first start: seeding the databases');
-    await seed(databaseUrls);
-  }
-
-  const supergraphConfig = await readSupergraphConfig(root('supergraph.yaml'));
-  const composed = await composeSupergraph(supergraphConfig);
-  if (!composed.ok) {
-    throw new Error(`composition failed:\n${composed.errors.map((e) => `  [${e.subgraphs.join(', ')}] ${e.message}`).join('\n')}`);
-  }
-  const supergraphPath = root('gateway/supergraph.graphql');
-  await writeFile(`${supergraphPath}.tmp`, composed.supergraphSdl);
-  await rename(`${supergraphPath}.tmp`, supergraphPath);
-
   const supervisor = new Supervisor(logger);
-  const routing = new Map(supergraphConfig.subgraphs.map((s) => [s.name, new URL(s.routingUrl)]));
-  await Promise.all(
-    SUBGRAPHS.map((name) => {
-      const url = routing.get(name);
-      if (!url) throw new Error(`supergraph.yaml has no subgraph "${name}"`);
-      return supervisor.start({
-        name,
-        entry: root(`subgraphs/${name}/src/main.ts`),
-        healthUrl: `${url.origin}/health`,
-        env: {
-          HOST: url.hostname,
-          PORT: url.port,
-          DATABASE_URL: databaseUrls[name],
-          PRODUCTS_SUBGRAPH_URL: routing.get('products')?.href ?? '',
-          LOG_LEVEL: config.LOG_LEVEL,
-        },
-      });
-    }),
-  );
-  await supervisor.start({
-    name: 'gateway',
-    entry: root('gateway/src/main.ts'),
-    healthUrl: `http://127.0.0.1:${config.PORT}/ready`,
-    env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, LOG_LEVEL: config.LOG_LEVEL },
-  });
+  const close = async () => {
+    await supervisor.stop();
+    await stopDatabase();
+  };
+  try {
+    await startStack();
+  } catch (error) {
+    // Leave nothing behind: a half-started stack would hold the ports of the next attempt.
+    await close();
+    throw error;
+  }
   logger.info(
     { url: `http://localhost:${config.PORT}/graphql`, coldStartMs: Math.round(performance.now() - startedAt) },
     'supergraph ready',
   );
+  return { logger, service: { close } };
 
-  return {
-    logger,
-    service: {
-      async close() {
-        await supervisor.stop();
-        await stopDatabase();
-      },
-    },
-  };
+  async function startStack() {
+    let databaseUrls: Record<SubgraphName, string>;
+    if (config.DATABASE_URL) {
+      databaseUrls = subgraphDatabaseUrls(config.DATABASE_URL);
+    } else {
+      await mkdir(config.EMBEDDED_DATA_DIR, { recursive: true });
+      logger.info({ dataDir: config.EMBEDDED_DATA_DIR }, 'DATABASE_URL not set: starting embedded PostgreSQL');
+      const embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_DATA_DIR, basePort: config.EMBEDDED_BASE_PORT });
+      databaseUrls = embedded.urls;
+      stopDatabase = embedded.stop;
+    }
+    // PGlite's one database per instance already exists; a real server gets one per subgraph.
+    await prepareDatabases(databaseUrls, { createDatabases: Boolean(config.DATABASE_URL) });
+    if (!(await isSeeded(databaseUrls))) {
+      logger.info('first start: seeding the databases');
+      await seed(databaseUrls);
+    }
+
+    const supergraphConfig = await readSupergraphConfig(config.SUPERGRAPH_CONFIG);
+    const composed = await composeSupergraph(supergraphConfig);
+    if (!composed.ok) {
+      throw new Error(`composition failed:\n${composed.errors.map((e) => `  [${e.subgraphs.join(', ')}] ${e.message}`).join('\n')}`);
+    }
+    const supergraphPath = config.SUPERGRAPH_PATH;
+    await writeFile(`${supergraphPath}.tmp`, composed.supergraphSdl);
+    await rename(`${supergraphPath}.tmp`, supergraphPath);
+
+    const routing = new Map(supergraphConfig.subgraphs.map((s) => [s.name, new URL(s.routingUrl)]));
+    await Promise.all(
+      SUBGRAPHS.map((name) => {
+        const url = routing.get(name);
+        if (!url) throw new Error(`supergraph.yaml has no subgraph "${name}"`);
+        return supervisor.start({
+          name,
+          entry: root(`subgraphs/${name}/src/main.ts`),
+          healthUrl: `${url.origin}/health`,
+          env: {
+            HOST: url.hostname,
+            PORT: url.port,
+            DATABASE_URL: databaseUrls[name],
+            PRODUCTS_SUBGRAPH_URL: routing.get('products')?.href ?? '',
+            LOG_LEVEL: config.LOG_LEVEL,
+          },
+        });
+      }),
+    );
+    await supervisor.start({
+      name: 'gateway',
+      entry: root('gateway/src/main.ts'),
+      healthUrl: `http://127.0.0.1:${config.PORT}/ready`,
+      env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, LOG_LEVEL: config.LOG_LEVEL },
+    });
+  }
 });

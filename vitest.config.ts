@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CommonJS and ESM builds. Node (and so @apollo/gateway) loads the
+    // CommonJS one; Vite would hand our sources the ESM one, and the two realms' schema
+    // classes do not mix. Pin everyone to the file Node loads.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['gateway/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'prisma/test/**/*.test.ts', 'observability/test/**/*.test.ts'],
     exclude: ['**/node_modules/**'],

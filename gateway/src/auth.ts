@@ -1,54 +1,86 @@
 import { GraphQLError } from 'graphql';
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 export interface Caller {
-  /** accounts.User.id, or null for an anonymous caller. */
+  /** accounts.User.id when the token's subject is a user, else null. */
   userId: number | null;
   scopes: string[];
+  /** OAuth client of the token (`client_id` or `azp` claim), when it has one. */
+  clientId: string | null;
 }
 
-export const ANONYMOUS: Caller = { userId: null, scopes: [] };
+export const ANONYMOUS: Caller = { userId: null, scopes: [], clientId: null };
 
-export interface AuthOptions {
-  secret: string;
-  issuer?: string | undefined;
-  audience?: string | undefined;
-}
+export type AuthOptions =
+  | {
+      kind: 'jwks';
+      jwksUrl: string;
+      cooldownSeconds: number;
+      algorithms: string[];
+      issuer: string;
+      audience: string;
+      clockToleranceSeconds: number;
+    }
+  | { kind: 'secret'; secret: string; algorithms: string[]; issuer?: string | undefined; audience?: string | undefined; clockToleranceSeconds: number };
 
 /**
- * Verifies `Authorization: Bearer <jwt>`. No header means an anonymous caller; a header
- * that does not verify is refused outright (401), never downgraded to anonymous, so a
- * client with a broken token finds out at once.
+ * Verifies `Authorization: Bearer <jwt>` against a JWKS (production) or a shared secret
+ * (development). The algorithm allow-list is per key source, so an HS256 token signed with a
+ * public key (key-type confusion) or `alg: none` never verifies. No header means an anonymous
+ * caller; a header that does not verify is refused (401), never downgraded to anonymous.
  */
 export function createAuthenticator(options: AuthOptions) {
-  const key = new TextEncoder().encode(options.secret);
+  const key: Uint8Array | JWTVerifyGetKey =
+    options.kind === 'jwks'
+      ? // jose caches the key set and refetches it when a token names an unknown kid (key
+        // rotation), at most once per cooldown so bad tokens cannot hammer the IdP.
+        createRemoteJWKSet(new URL(options.jwksUrl), {
+          cacheMaxAge: 10 * 60_000,
+          cooldownDuration: options.cooldownSeconds * 1000,
+          timeoutDuration: 5_000,
+        })
+      : new TextEncoder().encode(options.secret);
+
   return async (authorization: string | undefined): Promise<Caller> => {
     if (!authorization) return ANONYMOUS;
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization.trim());
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".', 'INVALID_TOKEN');
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(match[1]!, key, {
-        algorithms: ['HS256'],
+      const verifyOptions = {
+        algorithms: options.algorithms,
         issuer: options.issuer,
         audience: options.audience,
+        clockTolerance: options.clockToleranceSeconds,
         requiredClaims: ['sub', 'exp'],
-      });
-      const userId = Number(payload.sub);
-      if (!Number.isSafeInteger(userId) || userId < 1) {
-        throw unauthenticated('The token subject is not a user id.', 'INVALID_TOKEN');
-      }
-      const scope = typeof payload.scope === 'string' ? payload.scope : '';
-      return { userId, scopes: scope.split(' ').filter(Boolean) };
+      };
+      // Two calls rather than one with a union key: jose types the overloads separately.
+      payload =
+        typeof key === 'function'
+          ? (await jwtVerify(match[1]!, key, verifyOptions)).payload
+          : (await jwtVerify(match[1]!, key, verifyOptions)).payload;
     } catch (error) {
-      if (error instanceof GraphQLError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired.', 'TOKEN_EXPIRED');
+      // The key set could not be fetched: the identity provider's problem, not the caller's.
+      if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) {
+        throw new GraphQLError('The token cannot be verified right now; retry later.', {
+          extensions: { code: 'AUTH_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '5' } } },
+        });
+      }
       throw unauthenticated('The token is not valid.', 'INVALID_TOKEN');
     }
+    return callerFromClaims(payload);
   };
 }
 
+function callerFromClaims(payload: JWTPayload): Caller {
+  const sub = String(payload.sub);
+  const userId = /^[1-9]\d{0,9}$/.test(sub) && Number(sub) <= 2_147_483_647 ? Number(sub) : null;
+  const scope = typeof payload.scope === 'string' ? payload.scope : Array.isArray(payload.scp) ? payload.scp.join(' ') : '';
+  const client = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : null;
+  return { userId, scopes: scope.split(' ').filter(Boolean), clientId: client };
+}
+
 function unauthenticated(message: string, reason: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code: 'UNAUTHENTICATED', reason, http: { status: 401 } },
-  });
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', reason, http: { status: 401 } } });
 }

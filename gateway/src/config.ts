@@ -6,6 +6,21 @@ import { ConfigError, env, loadConfig } from '@shop/service-kit';
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
+export const DEFAULT_PERSISTED_DIR = fileURLToPath(new URL('../../.data/persisted', import.meta.url));
+
+const csv = <T extends z.ZodType>(item: T) =>
+  z.string().transform((value, ctx) => {
+    const items = value.split(',').map((v) => v.trim()).filter(Boolean);
+    const parsed = z.array(item).safeParse(items);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `expected a comma-separated list: ${parsed.error.issues[0]?.message}` });
+      return z.NEVER;
+    }
+    return parsed.data as z.infer<T>[];
+  });
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const policy = z.enum(['enforce', 'log', 'off']);
 
 export const gatewayEnv = z
   .object({
@@ -15,29 +30,84 @@ export const gatewayEnv = z
     LOG_LEVEL: env.logLevel(),
     /** The composed supergraph SDL (`npm run compose` writes it); reloaded when it changes. */
     SUPERGRAPH_PATH: z.string().min(1).default(DEFAULT_SUPERGRAPH_PATH),
-    /** How often the supergraph file is checked for changes. */
     SUPERGRAPH_POLL_MS: env.positiveInt(1000, 600_000),
-    /** HS256 secret that signs development and test bearer tokens (at least 32 characters). */
-    AUTH_JWT_SECRET: z.string().min(32, 'expected at least 32 characters').default(DEVELOPMENT_JWT_SECRET),
+
+    /** Production: the identity provider's key set. Tokens are then verified with asymmetric keys only. */
+    AUTH_JWKS_URL: env.httpUrl().optional(),
+    /** Development: HS256 secret that signs bearer tokens (`npm run token`). */
+    AUTH_JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
     AUTH_JWT_ISSUER: z.string().min(1).optional(),
     AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+    /** Accepted signing algorithms; `none` and HMAC algorithms are never accepted with a JWKS. */
+    AUTH_ALGORITHMS: csv(z.enum([...ASYMMETRIC_ALGORITHMS, 'HS256', 'HS384', 'HS512'])).optional(),
+    AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+    /** Least time between two key-set fetches triggered by an unknown key id (rotation). */
+    AUTH_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+
+    /** Shared with the subgraphs: signs every subgraph request. At least 32 characters. */
+    INTERNAL_SIGNING_SECRET: env.secret(),
+
+    /** Redis for shared state across replicas (APQ, persisted documents, rate limits); in-process without it. */
+    REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// URL').optional(),
+    /** Where published manifests and clients are kept when there is no Redis. */
+    PERSISTED_DIR: z.string().min(1).default(DEFAULT_PERSISTED_DIR),
+    /** Key prefix of all the gateway's Redis keys; lets several environments (or test runs) share one Redis. */
+    REDIS_PREFIX: z.string().regex(/^\S{1,100}$/, 'expected 1-100 characters without spaces, e.g. "shop:"').default('shop:'),
+    APQ_TTL_SECONDS: env.positiveInt(24 * 3600, 30 * 24 * 3600),
+    /** Policy for callers that are not a registered client. */
+    PQ_DEFAULT_POLICY: policy.default('off'),
+
     MAX_BODY_BYTES: env.positiveInt(1024 * 1024, 50 * 1024 * 1024),
+    MAX_DEPTH: env.positiveInt(15, 1000),
+    MAX_ALIASES: env.positiveInt(30, 10_000),
+    MAX_ROOT_FIELDS: env.positiveInt(20, 1000),
+    MAX_TOKENS: env.positiveInt(5000, 1_000_000),
+    MAX_DIRECTIVES: env.positiveInt(50, 10_000),
+    /** Operations in one batched HTTP request; 1 turns batching off. */
+    MAX_BATCH_SIZE: env.positiveInt(10, 1000),
+    COST_LIMIT: env.positiveInt(10_000, 100_000_000),
+    /** enforce: refuse operations over COST_LIMIT; measure: only report their cost. */
+    COST_MODE: z.enum(['enforce', 'measure']).default('enforce'),
+    /** Whole request, all subgraph fetches included. */
+    REQUEST_TIMEOUT_MS: env.positiveInt(30_000, 600_000),
+    /** Origins allowed to call from a browser, comma-separated; empty: no cross-origin access. */
+    CORS_ORIGINS: csv(z.string().refine((v) => v === '*' || URL.canParse(v), 'expected origins like https://shop.example')).default([]),
+
+    /** Requests per window for each client (API key or token client). */
+    RATE_LIMIT_CLIENT: env.positiveInt(1200, 10_000_000),
+    /** Requests per window for each IP address. */
+    RATE_LIMIT_IP: env.positiveInt(600, 10_000_000),
+    RATE_LIMIT_WINDOW_SECONDS: env.positiveInt(60, 86_400),
+    /** Trust X-Forwarded-For from a load balancer in front (only then is it not spoofable). */
+    TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+
     /** Per subgraph fetch; a slow subgraph fails its part of the response, not the whole gateway. */
     SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000, 300_000),
-    /** Keep-alive connections per subgraph origin. */
     SUBGRAPH_CONNECTIONS: env.positiveInt(64, 10_000),
     DRAIN_TIMEOUT_MS: env.positiveInt(10_000, 600_000),
   })
   .superRefine((config, ctx) => {
-    if (config.NODE_ENV === 'production' && config.AUTH_JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AUTH_JWT_SECRET'],
-        message: 'must be set to a secret of your own in production (the built-in development secret is public)',
-      });
+    const production = config.NODE_ENV === 'production';
+    if (config.AUTH_JWKS_URL) {
+      for (const key of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
+        if (!config[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required with AUTH_JWKS_URL, so tokens for other services are refused' });
+      }
+      if (config.AUTH_ALGORITHMS?.some((alg) => alg.startsWith('HS'))) {
+        ctx.addIssue({ code: 'custom', path: ['AUTH_ALGORITHMS'], message: 'must not allow HMAC algorithms with a JWKS (key-type confusion)' });
+      }
+      if (config.AUTH_JWT_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'set either AUTH_JWKS_URL or AUTH_JWT_SECRET, not both' });
+      }
+    } else if (production && !config.AUTH_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'is required in production (or AUTH_JWT_SECRET); the built-in development secret is public' });
+    }
+    if (production && config.AUTH_JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'must be set to a secret of your own in production (the built-in development secret is public)' });
     }
   });
-export type GatewayConfig = z.infer<typeof gatewayEnv> & {
+
+type ParsedEnv = z.infer<typeof gatewayEnv>;
+export type GatewayConfig = ParsedEnv & {
   /** Subgraph name -> URL, replacing the routing URLs in the supergraph (SUBGRAPH_URL_<NAME>). */
   subgraphUrlOverrides: Record<string, string>;
 };
@@ -64,4 +134,30 @@ export function subgraphUrlOverrides(environment: NodeJS.ProcessEnv): Record<str
 
 export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
   return { ...loadConfig(gatewayEnv, environment), subgraphUrlOverrides: subgraphUrlOverrides(environment) };
+}
+
+/** The key source tokens are verified against, from the validated configuration. */
+export function authOptions(config: ParsedEnv) {
+  const common = {
+    issuer: config.AUTH_JWT_ISSUER,
+    audience: config.AUTH_JWT_AUDIENCE,
+    clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_SECONDS,
+  };
+  if (config.AUTH_JWKS_URL) {
+    return {
+      kind: 'jwks' as const,
+      jwksUrl: config.AUTH_JWKS_URL,
+      cooldownSeconds: config.AUTH_JWKS_COOLDOWN_SECONDS,
+      algorithms: config.AUTH_ALGORITHMS ?? ['RS256', 'ES256', 'EdDSA', 'PS256'],
+      ...common,
+      issuer: config.AUTH_JWT_ISSUER!,
+      audience: config.AUTH_JWT_AUDIENCE!,
+    };
+  }
+  return {
+    kind: 'secret' as const,
+    secret: config.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+    algorithms: config.AUTH_ALGORITHMS ?? ['HS256'],
+    ...common,
+  };
 }

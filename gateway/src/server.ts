@@ -1,20 +1,40 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '@shop/observability';
-import { createGraphQLHandler, startServiceServer, type ServiceServer } from '@shop/service-kit';
+import { createGraphQLHandler, HttpError, sendHttpError, startServiceServer, type RequestHandler, type ServiceServer } from '@shop/service-kit';
 import { createAuthenticator } from './auth.ts';
-import type { GatewayConfig } from './config.ts';
+import { authorizingGateway } from './authz/authorizing-gateway.ts';
+import { declareEnforcedSecurityFeatures } from './authz/requirements.ts';
+import { authOptions, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
+import { identifyClient } from './edge/client.ts';
+import { applyCors } from './edge/cors.ts';
+import { applyDocumentPolicy, requestFromSearch, searchFromRequest } from './edge/document-policy.ts';
+import { createRateLimiter, rateLimitHeaders } from './edge/rate-limit.ts';
+import { clientIpOf, requestIdOf } from './edge/request-meta.ts';
+import { costDirectivesFromSupergraph, type CostDirectives } from './limits/cost.ts';
+import { createOperationGuard } from './limits/operation-limits.ts';
+import { openPersistedStore } from './persisted/open-store.ts';
+import { RedisKeyValueCache } from './persisted/redis-kv-cache.ts';
+import { PersistedRegistry } from './persisted/registry.ts';
+import { costPlugin } from './plugins/cost.ts';
+import { errorsPlugin } from './plugins/errors.ts';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraph-data-source.ts';
 import { fileSupergraph } from './supergraph/file-supergraph.ts';
 
 export interface RunningGateway {
   readonly url: string;
   readonly server: ServiceServer;
+  readonly registry: PersistedRegistry;
   /** Id of the supergraph currently served (changes on hot reload). */
   supergraphId(): string | null;
   close(): Promise<void>;
 }
+
+/** Lists without a slicing argument or @listSize are assumed this long when estimating cost. */
+const DEFAULT_LIST_SIZE = 10;
 
 export async function startGateway(
   config: GatewayConfig,
@@ -22,16 +42,33 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const production = config.NODE_ENV === 'production';
   let loadedId: string | null = null;
+
+  // One connection for commands; the persisted store opens its own for pub/sub.
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableAutoPipelining: true }) : undefined;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+
+  const registry = new PersistedRegistry(
+    openPersistedStore({
+      redisUrl: config.REDIS_URL,
+      dir: config.PERSISTED_DIR,
+      redisPrefix: `${config.REDIS_PREFIX}pq:`,
+      onError: (error: unknown) => logger.warn({ err: error }, 'persisted store error'),
+    }),
+    logger,
+  );
+  await registry.start();
+
   const subgraphClient = createSubgraphFetcher({
     connections: config.SUBGRAPH_CONNECTIONS,
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    signingSecret: config.INTERNAL_SIGNING_SECRET,
   });
-
   const gateway = new ApolloGateway({
     supergraphSdl: fileSupergraph({
       path: config.SUPERGRAPH_PATH,
       pollMs: config.SUPERGRAPH_POLL_MS,
       logger,
+      transform: declareEnforcedSecurityFeatures,
       onLoaded: (id) => {
         loadedId = id;
       },
@@ -40,38 +77,116 @@ export async function startGateway(
     validateSupergraph: true,
     logger,
     buildService: ({ name, url }) =>
-      new SubgraphDataSource({
-        url: config.subgraphUrlOverrides[name] ?? url,
-        fetcher: subgraphClient.fetcher,
-      }),
+      new SubgraphDataSource({ url: config.subgraphUrlOverrides[name] ?? url, fetcher: subgraphClient.fetcher }),
+  });
+  const authorizing = authorizingGateway(gateway);
+  authorizing.track();
+  let costDirectives: CostDirectives = { weights: new Map(), listSizes: new Map() };
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    costDirectives = costDirectivesFromSupergraph(coreSupergraphSdl);
   });
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: authorizing,
     logger,
     introspection: !production,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: !production,
+    allowBatchedHttpRequests: config.MAX_BATCH_SIZE > 1,
+    parseOptions: { maxTokens: config.MAX_TOKENS },
+    persistedQueries: {
+      ttl: config.APQ_TTL_SECONDS,
+      ...(redis ? { cache: new RedisKeyValueCache(redis, `${config.REDIS_PREFIX}apq:`, config.APQ_TTL_SECONDS) } : {}),
+    },
+    plugins: [
+      costPlugin({ limit: config.COST_LIMIT, mode: config.COST_MODE, defaultListSize: DEFAULT_LIST_SIZE, directives: () => costDirectives }),
+      errorsPlugin(production),
+    ],
   });
   await apollo.start();
 
-  const authenticate = createAuthenticator({
-    secret: config.AUTH_JWT_SECRET,
-    issuer: config.AUTH_JWT_ISSUER,
-    audience: config.AUTH_JWT_AUDIENCE,
+  const authenticate = createAuthenticator(authOptions(config));
+  const rateLimiter = createRateLimiter(
+    {
+      perClient: config.RATE_LIMIT_CLIENT,
+      perIp: config.RATE_LIMIT_IP,
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      redis,
+      keyPrefix: `${config.REDIS_PREFIX}rl`,
+    },
+    logger,
+  );
+  const guardOperation = createOperationGuard({
+    maxTokens: config.MAX_TOKENS,
+    maxDepth: config.MAX_DEPTH,
+    maxAliases: config.MAX_ALIASES,
+    maxRootFields: config.MAX_ROOT_FIELDS,
+    maxDirectives: config.MAX_DIRECTIVES,
   });
+
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: config.MAX_BODY_BYTES,
-    context: async ({ req }) => ({
-      caller: await authenticate(req.headers.authorization),
-      requestHeaders: req.headers,
-    }),
+    async prepare({ req, body }) {
+      const requestId = requestIdOf(req);
+      const caller = await authenticate(req.headers.authorization);
+      const client = identifyClient(req.headers, caller, registry.current(), config.PQ_DEFAULT_POLICY);
+      const rate = await rateLimiter.check(clientIpOf(req, config.TRUST_PROXY), client.registered ? client.name : null);
+
+      let persistedQueryId: string | null = null;
+      let search: string | undefined;
+      const admit = (request: Record<string, unknown>) => {
+        const decision = applyDocumentPolicy(request, client, registry);
+        if (decision.unlisted) {
+          logger.warn({ client: client.name, requestId, operationName: request.operationName }, 'operation not in the client\'s manifests');
+        }
+        persistedQueryId ??= decision.persistedQueryId;
+        if (typeof request.query === 'string') guardOperation(request.query);
+      };
+      if (req.method === 'GET') {
+        const url = req.url ?? '';
+        const { request, params } = requestFromSearch(url.slice(url.indexOf('?') + 1 || url.length));
+        admit(request);
+        search = searchFromRequest(request, params);
+      } else if (Array.isArray(body)) {
+        if (body.length > config.MAX_BATCH_SIZE) {
+          throw new GraphQLError(`A batch may hold at most ${config.MAX_BATCH_SIZE} operations; this one has ${body.length}.`, {
+            extensions: { code: 'BATCH_TOO_LARGE', http: { status: 400 } },
+          });
+        }
+        for (const request of body) if (request && typeof request === 'object') admit(request as Record<string, unknown>);
+      } else if (body && typeof body === 'object') {
+        admit(body as Record<string, unknown>);
+      }
+      return {
+        body,
+        search,
+        headers: { ...rateLimitHeaders(rate), 'x-request-id': requestId },
+        context: { caller, client, persistedQueryId, requestId, requestHeaders: req.headers },
+      };
+    },
   });
+
+  const handle: RequestHandler = async (req, res) => {
+    if (applyCors(req, res, config.CORS_ORIGINS)) return;
+    // The whole request, subgraph fetches included, gets one deadline; the client is answered
+    // at the deadline even if a subgraph is still working.
+    const timer = setTimeout(() => {
+      if (!res.headersSent) {
+        sendHttpError(res, new HttpError(504, 'REQUEST_TIMEOUT', `The request took longer than ${config.REQUEST_TIMEOUT_MS} ms.`));
+      }
+    }, config.REQUEST_TIMEOUT_MS);
+    try {
+      await graphql(req, res);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   const server = await startServiceServer({
     host: config.HOST,
     port: config.PORT,
     logger,
-    routes: { '/graphql': graphql },
+    routes: { '/graphql': handle },
     isReady: () => loadedId !== null,
     drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
   });
@@ -80,11 +195,14 @@ export async function startGateway(
   return {
     url: `${server.url}/graphql`,
     server,
+    registry,
     supergraphId: () => loadedId,
     async close() {
       await server.close();
       await apollo.stop();
       await subgraphClient.close();
+      await registry.close();
+      redis?.disconnect();
     },
   };
 }

@@ -1,20 +1,26 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { USER_ID_HEADER } from '@shop/service-kit';
+import { ANONYMOUS_CLAIMS, CLAIMS_HEADER, SIGNATURE_HEADER, encodeClaims, signature } from '@shop/service-kit';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { GatewayContext } from './context.ts';
 
 /** Headers a client sends that subgraphs may need; everything else stays at the edge. */
 const FORWARDED_HEADERS = ['apollographql-client-name', 'apollographql-client-version', 'accept-language'] as const;
+const ANONYMOUS_ENCODED = encodeClaims(ANONYMOUS_CLAIMS);
 
 export interface SubgraphClientOptions {
   connections: number;
   timeoutMs: number;
+  /** Shared with the subgraphs; every request is signed with it. */
+  signingSecret: string;
 }
 
+type FetchInit = Omit<NonNullable<Parameters<typeof undiciFetch>[1]>, 'headers' | 'body'> & { headers?: Record<string, string>; body?: string };
+
 /**
- * One keep-alive connection pool for all subgraph fetches: connection set-up is paid once,
- * not per request, which is most of a fetch's cost on a fast subgraph.
+ * One keep-alive connection pool for all subgraph fetches (connection set-up is paid once,
+ * not per request), and the signature that lets a subgraph know the request comes from the
+ * gateway: computed here because only here is the final body known.
  */
 export function createSubgraphFetcher(options: SubgraphClientOptions): { fetcher: Fetcher; close(): Promise<void> } {
   const agent = new Agent({
@@ -24,16 +30,23 @@ export function createSubgraphFetcher(options: SubgraphClientOptions): { fetcher
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
   });
-  const fetcher = ((url: string, init?: Parameters<typeof undiciFetch>[1]) =>
-    undiciFetch(url, { ...init, dispatcher: agent })) as unknown as Fetcher;
+  const fetcher = ((url: string, init: FetchInit = {}) => {
+    const headers: Record<string, string> = { ...init.headers };
+    const claims = headers[CLAIMS_HEADER] ?? ANONYMOUS_ENCODED;
+    headers[CLAIMS_HEADER] = claims;
+    headers[SIGNATURE_HEADER] = signature(options.signingSecret, claims, typeof init.body === 'string' ? init.body : '');
+    return undiciFetch(url, { ...init, headers, dispatcher: agent });
+  }) as unknown as Fetcher;
   return { fetcher, close: () => agent.close() };
 }
 
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const headers = request.http?.headers;
+    // Requests the gateway makes on its own (health checks) have no caller and go unsigned-as-anonymous.
     if (!headers || !('caller' in context) || !context.caller) return;
-    if (context.caller.userId !== null) headers.set(USER_ID_HEADER, String(context.caller.userId));
+    const { caller } = context;
+    headers.set(CLAIMS_HEADER, encodeClaims({ userId: caller.userId, scopes: caller.scopes, issuer: 'gateway' }));
     for (const name of FORWARDED_HEADERS) {
       const value = context.requestHeaders?.[name];
       if (typeof value === 'string') headers.set(name, value);

@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@shop/service-kit';
-import { DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../src/config.ts';
+import { authOptions, DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../src/config.ts';
 
 const run = promisify(execFile);
+const SECRET = { INTERNAL_SIGNING_SECRET: 'a-signing-secret-of-at-least-32-chars' };
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
@@ -20,34 +21,47 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 
 describe('gateway configuration', () => {
   it('has working defaults for development', () => {
-    const config = loadGatewayConfig({});
-    expect(config).toMatchObject({ PORT: 4000, HOST: '0.0.0.0', NODE_ENV: 'development', AUTH_JWT_SECRET: DEVELOPMENT_JWT_SECRET });
+    const config = loadGatewayConfig({ ...SECRET });
+    expect(config).toMatchObject({ PORT: 4000, HOST: '0.0.0.0', NODE_ENV: 'development', PQ_DEFAULT_POLICY: 'off', COST_MODE: 'enforce' });
+    expect(config.AUTH_JWT_SECRET).toBeUndefined();
+    expect(authOptions(config)).toMatchObject({ kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, algorithms: ['HS256'] });
     expect(config.SUPERGRAPH_PATH).toMatch(/gateway\/supergraph\.graphql$/);
   });
 
   it('names each bad variable and what it expects', () => {
-    const error = configError({ PORT: '99999', SUBGRAPH_TIMEOUT_MS: '-5', AUTH_JWT_SECRET: 'short' });
+    const error = configError({ ...SECRET, PORT: '99999', SUBGRAPH_TIMEOUT_MS: '-5', AUTH_JWT_SECRET: 'short' });
     expect(error.message).toMatch(/PORT: expected a port between 0 and 65535 \(got "99999"\)/);
     expect(error.message).toMatch(/SUBGRAPH_TIMEOUT_MS: expected a positive integer \(got "-5"\)/);
     expect(error.message).toMatch(/AUTH_JWT_SECRET: expected at least 32 characters/);
   });
 
   it('refuses the public development secret in production', () => {
-    expect(configError({ NODE_ENV: 'production' }).message).toMatch(/AUTH_JWT_SECRET: must be set to a secret of your own in production/);
-    expect(loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40) }).NODE_ENV).toBe('production');
+    expect(configError({ ...SECRET, NODE_ENV: 'production' }).message).toMatch(/AUTH_JWKS_URL: is required in production/);
+    expect(configError({ ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: DEVELOPMENT_JWT_SECRET }).message).toMatch(/AUTH_JWT_SECRET: must be set to a secret of your own in production/);
+    expect(loadGatewayConfig({ ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40) }).NODE_ENV).toBe('production');
   });
 
   it('reads SUBGRAPH_URL_<NAME> overrides and refuses ones that are not URLs', () => {
-    expect(loadGatewayConfig({ SUBGRAPH_URL_ACCOUNTS: 'http://accounts.internal:8080/graphql' }).subgraphUrlOverrides).toEqual({
+    expect(loadGatewayConfig({ ...SECRET, SUBGRAPH_URL_ACCOUNTS: 'http://accounts.internal:8080/graphql' }).subgraphUrlOverrides).toEqual({
       accounts: 'http://accounts.internal:8080/graphql',
     });
-    expect(configError({ SUBGRAPH_URL_ORDERS: 'orders:4005' }).message).toMatch(/SUBGRAPH_URL_ORDERS: expected an http\(s\) URL/);
+    expect(configError({ ...SECRET, SUBGRAPH_URL_ORDERS: 'orders:4005' }).message).toMatch(/SUBGRAPH_URL_ORDERS: expected an http\(s\) URL/);
+  });
+
+  it('requires the internal signing secret, and JWKS settings that close the classic holes', () => {
+    expect(configError({}).message).toMatch(/INTERNAL_SIGNING_SECRET: expected a secret of at least 32 characters/);
+    const jwks = configError({ ...SECRET, AUTH_JWKS_URL: 'https://id.example/jwks.json', AUTH_ALGORITHMS: 'RS256,HS256' }).message;
+    expect(jwks).toMatch(/AUTH_JWT_ISSUER: is required with AUTH_JWKS_URL/);
+    expect(jwks).toMatch(/AUTH_JWT_AUDIENCE: is required with AUTH_JWKS_URL/);
+    expect(jwks).toMatch(/AUTH_ALGORITHMS: must not allow HMAC algorithms with a JWKS/);
+    expect(configError({ ...SECRET, AUTH_ALGORITHMS: 'none' }).message).toMatch(/AUTH_ALGORITHMS: expected a comma-separated list/);
+    expect(configError({ ...SECRET, CORS_ORIGINS: 'not a url' }).message).toMatch(/CORS_ORIGINS/);
   });
 
   it('the gateway and a subgraph process refuse to start with exit code 78 and say why', async () => {
     const gateway = await run(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
       cwd: repo,
-      env: { ...process.env, PORT: 'http' },
+      env: { ...process.env, ...SECRET, PORT: 'http' },
     }).then(
       () => null,
       (error: { code: number; stderr: string }) => error,
@@ -68,7 +82,7 @@ describe('gateway configuration', () => {
   it('the gateway refuses to start without a supergraph file, naming it', async () => {
     const result = await run(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
       cwd: repo,
-      env: { ...process.env, PORT: '0', SUPERGRAPH_PATH: '/nonexistent/supergraph.graphql', LOG_LEVEL: 'silent' },
+      env: { ...process.env, ...SECRET, PORT: '0', SUPERGRAPH_PATH: '/nonexistent/supergraph.graphql', LOG_LEVEL: 'silent' },
     }).then(
       () => null,
       (error: { code: number; stderr: string }) => error,

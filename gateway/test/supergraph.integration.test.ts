@@ -13,7 +13,8 @@ const BENCHMARK_QUERY = readFileSync(new URL('./fixtures/benchmark-query.graphql
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack();
+  // The list-size test asks for 100 users with nested reviews: over the default cost limit.
+  stack = await startTestStack({ gatewayEnv: { COST_LIMIT: '10000000' } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -109,9 +110,14 @@ describe('federated reads through the gateway', () => {
     const missing = await stack.query('{ user(id: "999999") { id } product(upc: "no-such-upc") { upc } }');
     expect(missing.body).toEqual({ data: { user: null, product: null } });
 
+    // The gateway's cost limit stops it before any subgraph is asked...
     const huge = await stack.query('{ users(first: 1000000000) { id } }');
-    expect(huge.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(huge.body.errors?.[0]?.message).toMatch(/between 1 and 100/);
+    expect(huge.status).toBe(400);
+    expect(huge.body.errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
+    // ...and the subgraph's own page limit stops what the cost limit lets through.
+    const tooMany = await stack.query('{ users(first: 101) { id } }');
+    expect(tooMany.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(tooMany.body.errors?.[0]?.message).toMatch(/between 1 and 100/);
   });
 });
 
@@ -165,8 +171,10 @@ describe('mutations', () => {
     );
     expect(reviews.body.data!.product.reviews.map((r) => r.id)).toContain(added.body.data!.addReview.id);
 
+    // @authenticated: the gateway removes the mutation for anonymous callers.
     const anonymous = await stack.query(ADD_REVIEW, { input: { upc, rating: 5, body: 'x' } });
-    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHORIZED');
+    expect(anonymous.body.data).toBeNull();
 
     const invalid = await stack.query(ADD_REVIEW, { input: { upc, rating: 6, body: '' } }, { token });
     expect(invalid.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -227,6 +235,6 @@ describe('mutations', () => {
     expect(bad.body.errors?.[0]?.message).toMatch(/idempotencyKey must be 8 to 100 characters/);
 
     const anonymous = await stack.query(PLACE_ORDER, { input: { lines: [{ upc: 'x', quantity: 1 }] }, key: 'it-anonymous' });
-    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHORIZED');
   });
 });

@@ -1,15 +1,19 @@
 import { writeFile, rename } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ConfigError } from '@shop/service-kit';
 import { DEFAULT_SUPERGRAPH_PATH } from '../config.ts';
 import { composeSupergraph } from './compose.ts';
+import { checkConfiguredStore } from './published-check.ts';
 import { readSupergraphConfig, SupergraphConfigError } from './supergraph-config.ts';
 
-/** `npm run compose [-- --config supergraph.yaml --output gateway/supergraph.graphql]` */
+/** `npm run compose [-- --config supergraph.yaml --output gateway/supergraph.graphql --allow-breaking]` */
 const { values } = parseArgs({
   options: {
     config: { type: 'string', default: 'supergraph.yaml' },
     output: { type: 'string', default: DEFAULT_SUPERGRAPH_PATH },
+    /** Write the supergraph even if it breaks published persisted operations. */
+    'allow-breaking': { type: 'boolean', default: false },
   },
 });
 
@@ -24,6 +28,18 @@ try {
     }
     process.exit(1);
   }
+  const check = await checkConfiguredStore(result.supergraphSdl);
+  if (check && check.broken.length > 0) {
+    process.stderr.write(`The new supergraph breaks ${check.broken.length} published operation(s) in ${check.store}:\n`);
+    for (const op of check.broken) {
+      process.stderr.write(`  [client ${op.client}${op.manifest ? `, manifest ${op.manifest}` : ''}] ${op.operationName} (${op.operationId}):\n`);
+      for (const message of op.messages) process.stderr.write(`      ${message}\n`);
+    }
+    if (!values['allow-breaking']) {
+      process.stderr.write('Not written. Keep the schema compatible, or pass --allow-breaking to write it anyway.\n');
+      process.exit(1);
+    }
+  }
   // Write then rename, so a gateway polling the file never reads half of it.
   const output = resolve(values.output);
   await writeFile(`${output}.tmp`, result.supergraphSdl);
@@ -33,6 +49,10 @@ try {
   if (error instanceof SupergraphConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
   }
   throw error;
 }

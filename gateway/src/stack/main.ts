@@ -3,6 +3,7 @@
  * embedded PostgreSQL (PGlite) whose data is kept in .data/; with it set, on that server
  * (one database per subgraph). Migrations and the seed run on first start.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -27,12 +28,15 @@ const stackEnv = z.object({
   SUPERGRAPH_PATH: z.string().min(1).default(root('gateway/supergraph.graphql')),
   PORT: env.port(4000),
   LOG_LEVEL: env.logLevel(),
+  /** Shared by the gateway and the subgraphs; a fresh random one per start when unset. */
+  INTERNAL_SIGNING_SECRET: env.secret().optional(),
 });
 
 await runService('stack', async () => {
   const startedAt = performance.now();
   const config = loadConfig(stackEnv);
   const logger = createLogger('stack', config.LOG_LEVEL);
+  const signingSecret = config.INTERNAL_SIGNING_SECRET ?? randomBytes(32).toString('hex');
 
   let stopDatabase = async () => {};
   const supervisor = new Supervisor(logger);
@@ -94,6 +98,7 @@ await runService('stack', async () => {
             PORT: url.port,
             DATABASE_URL: databaseUrls[name],
             PRODUCTS_SUBGRAPH_URL: routing.get('products')?.href ?? '',
+            INTERNAL_SIGNING_SECRET: signingSecret,
             LOG_LEVEL: config.LOG_LEVEL,
           },
         });
@@ -103,7 +108,7 @@ await runService('stack', async () => {
       name: 'gateway',
       entry: root('gateway/src/main.ts'),
       healthUrl: `http://127.0.0.1:${config.PORT}/ready`,
-      env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, LOG_LEVEL: config.LOG_LEVEL },
+      env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, INTERNAL_SIGNING_SECRET: signingSecret, LOG_LEVEL: config.LOG_LEVEL },
     });
   }
 });

@@ -8,6 +8,8 @@ export interface FileSupergraphOptions {
   path: string;
   pollMs: number;
   logger: Logger;
+  /** Applied to the file's SDL before the gateway sees it. */
+  transform?: (sdl: string) => string;
   /** Called after each successful (re)load, with a short id of the SDL. */
   onLoaded?: (id: string) => void;
 }
@@ -29,6 +31,7 @@ export function fileSupergraph(options: FileSupergraphOptions): SupergraphManage
           `Cannot read the supergraph file ${path} (${error.code ?? error.message}). Run \`npm run compose\` or set SUPERGRAPH_PATH.`,
         );
       });
+      const transform = options.transform ?? ((sdl: string) => sdl);
       let currentId = idOf(initial);
       let reloading = Promise.resolve();
 
@@ -43,7 +46,7 @@ export function fileSupergraph(options: FileSupergraphOptions): SupergraphManage
         const id = idOf(sdl);
         if (id === currentId) return;
         try {
-          update(sdl);
+          update(transform(sdl));
           currentId = id;
           logger.info({ path, supergraphId: id }, 'supergraph reloaded');
           options.onLoaded?.(id);
@@ -62,7 +65,7 @@ export function fileSupergraph(options: FileSupergraphOptions): SupergraphManage
       queueMicrotask(() => options.onLoaded?.(currentId));
 
       return {
-        supergraphSdl: initial,
+        supergraphSdl: transform(initial),
         async cleanup() {
           unwatchFile(path, listener);
           await reloading;

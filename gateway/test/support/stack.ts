@@ -15,6 +15,18 @@ import { composeSupergraph } from '../../src/composition/compose.ts';
 import { readSupergraphConfig } from '../../src/composition/supergraph-config.ts';
 import { DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../../src/config.ts';
 import { startGateway, type RunningGateway } from '../../src/server.ts';
+import { TEST_REDIS_URL } from './test-env.ts';
+import { Redis } from 'ioredis';
+
+async function clearRedis(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
 
 export const SUPERGRAPH_YAML = fileURLToPath(new URL('../../../supergraph.yaml', import.meta.url));
 export const SUBGRAPH_NAMES = ['accounts', 'products', 'inventory', 'reviews', 'orders'] as const;
@@ -40,11 +52,20 @@ export interface TestStack {
     variables?: Record<string, unknown>,
     options?: { token?: string; headers?: Record<string, string> },
   ): Promise<GraphQLResponse<T>>;
+  /** Another gateway on the same subgraphs, with other settings (closed by stop()). */
+  startGateway(env?: Record<string, string>): Promise<RunningGateway>;
+  /** Unique per stack: Redis keys of this test run. */
+  redisPrefix: string;
+  persistedDir: string;
   stop(): Promise<void>;
 }
 
-export function tokenFor(userId: number, options: { expiresIn?: string; secret?: string } = {}): Promise<string> {
-  return new SignJWT({ scope: 'read write' })
+/** Shared by the test gateway and subgraphs, as INTERNAL_SIGNING_SECRET is in a deployment. */
+export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+export const ALL_SCOPES = 'orders:read orders:write reviews:write';
+
+export function tokenFor(userId: number, options: { expiresIn?: string; secret?: string; scope?: string } = {}): Promise<string> {
+  return new SignJWT({ scope: options.scope ?? ALL_SCOPES })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(String(userId))
     .setIssuedAt()
@@ -56,10 +77,16 @@ export function tokenFor(userId: number, options: { expiresIn?: string; secret?:
  * The real services, in this process, over real HTTP on ephemeral loopback ports, on the
  * seeded PostgreSQL databases of this test run.
  */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(options: { gatewayEnv?: Record<string, string> } = {}): Promise<TestStack> {
   const databaseUrls = inject('databaseUrls');
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const base = (name: SubgraphName) => ({ PORT: '0', DATABASE_URL: databaseUrls[name], DATABASE_POOL_MAX: '5', NODE_ENV: 'test' });
+  const base = (name: SubgraphName) => ({
+    PORT: '0',
+    DATABASE_URL: databaseUrls[name],
+    DATABASE_POOL_MAX: '5',
+    NODE_ENV: 'test',
+    INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
+  });
 
   const products = await startProducts(loadConfig(productsEnv, base('products')), logger);
   const [accounts, inventory, reviews, orders] = await Promise.all([
@@ -77,10 +104,29 @@ export async function startTestStack(): Promise<TestStack> {
   const supergraphPath = join(dir, 'supergraph.graphql');
   await writeFile(supergraphPath, composed.supergraphSdl);
 
-  const gateway = await startGateway(
-    loadGatewayConfig({ PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', SUPERGRAPH_PATH: supergraphPath, SUPERGRAPH_POLL_MS: '50' }),
-    logger,
-  );
+  const redisPrefix = `test:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`;
+  const persistedDir = join(dir, 'persisted');
+  const gateways: RunningGateway[] = [];
+  const launchGateway = async (env: Record<string, string> = {}) => {
+    const started = await startGateway(
+      loadGatewayConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        NODE_ENV: 'test',
+        SUPERGRAPH_PATH: supergraphPath,
+        SUPERGRAPH_POLL_MS: '50',
+        INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: redisPrefix,
+        PERSISTED_DIR: persistedDir,
+        ...env,
+      }),
+      logger,
+    );
+    gateways.push(started);
+    return started;
+  };
+  const gateway = await launchGateway(options.gatewayEnv);
   const sqlStats = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphs[n].db.stats])) as Record<SubgraphName, SqlStats>;
   const perSubgraph = (read: (name: SubgraphName) => number) =>
     Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, read(n)])) as Record<SubgraphName, number>;
@@ -110,8 +156,12 @@ export async function startTestStack(): Promise<TestStack> {
       const response = await fetch(gateway.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] } as never;
     },
+    redisPrefix,
+    persistedDir,
+    startGateway: launchGateway,
     async stop() {
-      await gateway.close();
+      await Promise.all(gateways.map((g) => g.close()));
+      await clearRedis(redisPrefix);
       await Promise.all(SUBGRAPH_NAMES.map((n) => subgraphs[n].close()));
       await rm(dir, { recursive: true, force: true });
     },

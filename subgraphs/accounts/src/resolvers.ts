@@ -38,5 +38,7 @@ export const resolvers: GraphQLResolverMap<AccountsContext> = {
       return userId === null ? null : loaders.userById.load(userId);
     },
     id: (user: User) => String(user.id),
+    // Ownership is the accounts subgraph's rule: the gateway only knows who is signed in.
+    email: (user: User, _args: unknown, { identity }: AccountsContext) => (identity.userId === user.id ? user.email : null),
   },
 };

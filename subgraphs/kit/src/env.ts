@@ -57,6 +57,10 @@ export const env = {
       .min(1, 'expected a positive integer')
       .max(max, `expected at most ${max}`)
       .default(fallback),
+  secret: () =>
+    z
+      .string({ message: 'expected a secret of at least 32 characters (e.g. `openssl rand -hex 32`)' })
+      .min(32, 'expected a secret of at least 32 characters (e.g. `openssl rand -hex 32`)'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   nodeEnv: () => z.enum(['development', 'test', 'production']).default('development'),
 };

@@ -9,6 +9,10 @@ export function unauthenticated(message = 'You must be signed in to do this.'): 
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } });
 }
 
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+}
+
 /** Validates a page size argument so a `first: 1000000000` cannot ask for the table. */
 export function pageSize(first: number | null | undefined, fallback: number, max: number): number {
   const value = first ?? fallback;

@@ -1,13 +1,23 @@
 export { ConfigError, env, loadConfig } from './env.ts';
-export { badInput, pageSize, unauthenticated } from './errors.ts';
-export { USER_ID_HEADER, identityFromRequest, type Identity } from './identity.ts';
+export { badInput, forbidden, pageSize, unauthenticated } from './errors.ts';
+export { type Identity } from './identity.ts';
+export {
+  ANONYMOUS_CLAIMS,
+  CLAIMS_HEADER,
+  SIGNATURE_HEADER,
+  encodeClaims,
+  signature,
+  signInternalRequest,
+  verifyInternalRequest,
+  type InternalClaims,
+} from './internal-auth.ts';
 export { DateTimeScalar } from './scalars.ts';
 export { createGroupedLoader, createKeyedLoader, loaderPerLimit } from './loaders/batch.ts';
 export { createCountingPool, type SqlStats } from './database/counting-pool.ts';
 export { openDatabase, type Database } from './database/prisma.ts';
-export { createGraphQLHandler, type RequestHandler } from './http/graphql-handler.ts';
+export { createGraphQLHandler, type PreparedRequest, type RequestHandler } from './http/graphql-handler.ts';
 export { HttpError, sendHttpError, sendJson } from './http/errors.ts';
-export { readJsonBody } from './http/read-body.ts';
+export { parseJsonBody, readBody, readJsonBody } from './http/read-body.ts';
 export { startServiceServer, type ServiceServer } from './http/service-server.ts';
 export {
   loadTypeDefs,

@@ -11,7 +11,8 @@ import { openDatabase, type Database } from './database/prisma.ts';
 import { env } from './env.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { startServiceServer, type ServiceServer } from './http/service-server.ts';
-import { identityFromRequest, type Identity } from './identity.ts';
+import type { Identity } from './identity.ts';
+import { verifyInternalRequest } from './internal-auth.ts';
 
 /** The environment every subgraph reads; each adds its own variables to it. */
 export const subgraphEnv = (defaultPort: number) =>
@@ -24,6 +25,10 @@ export const subgraphEnv = (defaultPort: number) =>
     // Only the gateway calls subgraphs, and entity batches of a big plan are legitimately large.
     MAX_BODY_BYTES: env.positiveInt(16 * 1024 * 1024, 256 * 1024 * 1024),
     LOG_LEVEL: env.logLevel(),
+    /** Shared with the gateway, which signs every request with it; at least 32 characters. */
+    INTERNAL_SIGNING_SECRET: env.secret(),
+    /** How old a gateway signature may be (clock skew between hosts included). */
+    SIGNATURE_MAX_AGE_SECONDS: env.positiveInt(30, 3600),
   });
 export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnv>>;
 
@@ -45,6 +50,8 @@ export interface SubgraphServerOptions {
   logger: Logger;
   production: boolean;
   maxBodyBytes: number;
+  signingSecret: string;
+  signatureMaxAgeSeconds: number;
 }
 
 export interface RunningSubgraph {
@@ -73,7 +80,12 @@ export async function startSubgraphServer<Ctx extends object>(
 
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: options.maxBodyBytes,
-    context: async ({ req }) => definition.createContext(identityFromRequest(req)),
+    prepare: async ({ req, rawBody, body }) => {
+      const identity = verifyInternalRequest(options.signingSecret, req.headers, rawBody, {
+        maxAgeSeconds: options.signatureMaxAgeSeconds,
+      });
+      return { body, context: definition.createContext(identity) };
+    },
   });
   const server = await startServiceServer({
     host: options.host,
@@ -115,6 +127,8 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       logger,
       production: config.NODE_ENV === 'production',
       maxBodyBytes: config.MAX_BODY_BYTES,
+      signingSecret: config.INTERNAL_SIGNING_SECRET,
+      signatureMaxAgeSeconds: config.SIGNATURE_MAX_AGE_SECONDS,
     });
     return {
       url: running.url,

@@ -4,16 +4,17 @@ import { subgraphEnv } from '../src/subgraph.ts';
 
 describe('loadConfig', () => {
   const schema = subgraphEnv(4001);
+  const secret = { INTERNAL_SIGNING_SECRET: 's'.repeat(32) };
 
   it('applies defaults and coerces numbers', () => {
-    const config = loadConfig(schema, { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' });
+    const config = loadConfig(schema, { ...secret, DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' });
     expect(config).toMatchObject({ PORT: 4001, HOST: '127.0.0.1', DATABASE_POOL_MAX: 10, NODE_ENV: 'development' });
   });
 
   it('reports every bad variable by name, with what it expects and what it got', () => {
     let error: unknown;
     try {
-      loadConfig(schema, { PORT: 'eighty', DATABASE_POOL_MAX: '0', NODE_ENV: 'prod' });
+      loadConfig(schema, { ...secret, PORT: 'eighty', DATABASE_POOL_MAX: '0', NODE_ENV: 'prod' });
     } catch (e) {
       error = e;
     }
@@ -27,8 +28,14 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    const config = loadConfig(schema, { DATABASE_URL: 'postgresql://u@h/db', PORT: '' });
+    const config = loadConfig(schema, { ...secret, DATABASE_URL: 'postgresql://u@h/db', PORT: '' });
     expect(config.PORT).toBe(4001);
+  });
+
+  it('requires the signing secret shared with the gateway', () => {
+    expect(() => loadConfig(schema, { DATABASE_URL: 'postgresql://u@h/db', INTERNAL_SIGNING_SECRET: 'short' })).toThrow(
+      /INTERNAL_SIGNING_SECRET: expected a secret of at least 32 characters/,
+    );
   });
 
   it('refuses a URL that is not PostgreSQL', () => {

@@ -14,7 +14,7 @@ export type OrdersEnv = z.infer<typeof ordersEnv>;
 const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
 
 export function startOrders(config: OrdersEnv, logger: Logger = createLogger('orders', config.LOG_LEVEL)) {
-  const prices = remotePriceCatalog(config.PRODUCTS_SUBGRAPH_URL);
+  const prices = remotePriceCatalog(config.PRODUCTS_SUBGRAPH_URL, config.INTERNAL_SIGNING_SECRET);
   return startDatabaseSubgraph(config, logger, PrismaClient, (prisma) => ({
     name: 'orders',
     typeDefs,

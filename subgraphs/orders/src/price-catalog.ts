@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { signInternalRequest } from '@shop/service-kit';
 
 /** Current prices in cents by upc; a upc missing from the map is not a product. */
 export type PriceCatalog = (upcs: readonly string[]) => Promise<Map<string, number>>;
@@ -10,17 +11,22 @@ const ENTITIES_QUERY =
  * Prices belong to the products subgraph, so an order snapshots them from there at the
  * moment it is placed: one batched _entities call per order, however many lines it has.
  */
-export function remotePriceCatalog(productsUrl: string, timeoutMs = 5_000): PriceCatalog {
+export function remotePriceCatalog(productsUrl: string, signingSecret: string, timeoutMs = 5_000): PriceCatalog {
   return async (upcs) => {
+    const requestBody = JSON.stringify({
+      query: ENTITIES_QUERY,
+      variables: { representations: upcs.map((upc) => ({ __typename: 'Product', upc })) },
+    });
     let body: { data?: { _entities?: Array<{ upc: string; price: number } | null> }; errors?: unknown[] };
     try {
       const response = await fetch(productsUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          query: ENTITIES_QUERY,
-          variables: { representations: upcs.map((upc) => ({ __typename: 'Product', upc })) },
-        }),
+        // Orders calls products as itself: no user's claims travel with a price lookup.
+        headers: {
+          'content-type': 'application/json',
+          ...signInternalRequest(signingSecret, requestBody, { userId: null, scopes: [], issuer: 'orders' }),
+        },
+        body: requestBody,
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (!response.ok) throw new Error(`products answered HTTP ${response.status}`);

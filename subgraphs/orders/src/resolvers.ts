@@ -1,5 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { DateTimeScalar, pageSize, parseIntId, unauthenticated, type Identity } from '@shop/service-kit';
+import { DateTimeScalar, forbidden, pageSize, parseIntId, unauthenticated, type Identity } from '@shop/service-kit';
 import type { Order, OrderLine, PrismaClient } from './generated/prisma/client.ts';
 import type { Loaders } from './loaders.ts';
 import { placeOrder, type OrderWithLines } from './place-order.ts';
@@ -15,9 +15,11 @@ export interface OrdersContext {
 export const resolvers: GraphQLResolverMap<OrdersContext> = {
   DateTime: DateTimeScalar,
   Order: {
-    __resolveReference: (reference: { id: string }, { loaders }: OrdersContext) => {
+    // Another user's order is "not found", not "forbidden": its existence is private too.
+    __resolveReference: async (reference: { id: string }, { loaders, identity }: OrdersContext) => {
       const id = parseIntId(reference.id);
-      return id === null ? null : loaders.orderById.load(id);
+      const order = id === null ? null : await loaders.orderById.load(id);
+      return order && order.userId === identity.userId ? order : null;
     },
     id: (order: Order) => String(order.id),
     user: (order: Order) => ({ __typename: 'User', id: String(order.userId) }),
@@ -30,10 +32,11 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
   },
   User: {
     __resolveReference: (reference: { id: string }) => reference,
-    orders: (user: { id: string }, args: { first?: number | null }, { loaders }) => {
+    orders: (user: { id: string }, args: { first?: number | null }, { loaders, identity }) => {
       const limit = pageSize(args.first, 10, 50);
       const id = parseIntId(user.id);
-      return id === null ? [] : loaders.ordersByUser(limit).load(id);
+      if (id === null || id !== identity.userId) throw forbidden('Only the user themself may see their orders.');
+      return loaders.ordersByUser(limit).load(id);
     },
   },
   Mutation: {

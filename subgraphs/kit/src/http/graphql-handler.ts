@@ -1,10 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer, type BaseContext, type ContextFunction } from '@apollo/server';
-import { HttpError, sendHttpError } from './errors.ts';
-import { readJsonBody } from './read-body.ts';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { HttpError, sendHttpError, sendJson } from './errors.ts';
+import { parseJsonBody, readBody } from './read-body.ts';
+
+/** What a service decides about a request before GraphQL sees it. */
+export interface PreparedRequest<Ctx> {
+  context: Ctx;
+  /** The body to execute; a service may rewrite it (e.g. resolve a persisted query id). */
+  body: unknown;
+  /** The query string to execute, for GET requests a service rewrote. */
+  search?: string;
+  /** Extra response headers (e.g. rate-limit state). */
+  headers?: Record<string, string>;
+}
 
 export interface GraphQLHandlerOptions<Ctx extends BaseContext> {
-  context: ContextFunction<[{ req: IncomingMessage }], Ctx>;
+  /**
+   * Authenticates and inspects the request; throw an HttpError or a GraphQLError with
+   * `extensions.http.status` to refuse it. `rawBody` is the exact bytes received, for signatures.
+   */
+  prepare(request: { req: IncomingMessage; rawBody: string; body: unknown }): Promise<PreparedRequest<Ctx>>;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
 }
@@ -21,22 +37,21 @@ export function createGraphQLHandler<Ctx extends BaseContext>(
   options: GraphQLHandlerOptions<Ctx>,
 ): RequestHandler {
   return async (req, res) => {
-    let body: unknown;
+    let prepared: PreparedRequest<Ctx>;
     try {
+      let rawBody = '';
       if (req.method === 'POST') {
         const contentType = req.headers['content-type'] ?? '';
         if (!/^application\/(graphql-response\+)?json\b/i.test(contentType)) {
           req.resume();
-          throw new HttpError(
-            415,
-            'UNSUPPORTED_MEDIA_TYPE',
-            'POST requests must have the content type application/json.',
-          );
+          throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST requests must have the content type application/json.');
         }
-        body = await readJsonBody(req, options.maxBodyBytes);
+        rawBody = await readBody(req, options.maxBodyBytes);
       }
+      prepared = await options.prepare({ req, rawBody, body: parseJsonBody(rawBody) });
     } catch (error) {
       if (error instanceof HttpError) return sendHttpError(res, error);
+      if (error instanceof GraphQLError) return sendGraphQLError(res, error);
       throw error;
     }
 
@@ -50,12 +65,15 @@ export function createGraphQLHandler<Ctx extends BaseContext>(
       httpGraphQLRequest: {
         method: (req.method ?? 'GET').toUpperCase(),
         headers,
-        search: queryStart === -1 ? '' : url.slice(queryStart),
-        body,
+        search: prepared.search ?? (queryStart === -1 ? '' : url.slice(queryStart)),
+        body: prepared.body,
       },
-      context: () => options.context({ req }),
+      context: async () => prepared.context,
     });
 
+    // Answered meanwhile (e.g. the request deadline passed): nothing more to write.
+    if (res.headersSent) return;
+    for (const [key, value] of Object.entries(prepared.headers ?? {})) res.setHeader(key, value);
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
@@ -65,4 +83,11 @@ export function createGraphQLHandler<Ctx extends BaseContext>(
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
+}
+
+/** A refusal decided before execution, in the GraphQL-over-HTTP error shape. */
+function sendGraphQLError(res: ServerResponse, error: GraphQLError): void {
+  const http = error.extensions.http as { status?: number; headers?: Record<string, string> } | undefined;
+  const { http: _http, ...extensions } = error.extensions;
+  sendJson(res, http?.status ?? 400, { errors: [{ message: error.message, extensions }] }, http?.headers ?? {});
 }

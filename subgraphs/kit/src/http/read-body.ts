@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import { HttpError } from './errors.ts';
 
 /**
- * Reads and parses a JSON request body with a hard size limit. The limit is checked
- * while streaming, so a 10 MB body is refused without buffering it whole.
+ * Reads a request body as text with a hard size limit. The limit is checked while
+ * streaming, so a 10 MB body is refused without buffering it whole.
  */
-export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.resume();
@@ -21,13 +21,20 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     }
     chunks.push(chunk);
   }
-  if (size === 0) return undefined;
-  const text = Buffer.concat(chunks, size).toString('utf8');
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {
     throw new HttpError(400, 'BAD_REQUEST', 'The request body is not valid JSON.');
   }
+}
+
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  return parseJsonBody(await readBody(req, maxBytes));
 }
 
 function tooLarge(maxBytes: number): HttpError {

@@ -1,0 +1,166 @@
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { PersistedError } from './errors.ts';
+import { buildSnapshot, clientRecordSchema, operationsSchema, parseStored, validated, validatePublish } from './records.ts';
+import type { ClientRecord, PersistedStore, PublishedManifest } from './types.ts';
+
+export interface RedisStoreOptions {
+  /** Key prefix, so several environments (or test runs) can share one Redis. Default `shop:pq:`. */
+  prefix?: string;
+  /** How often `watch` reads the version, in case a pub/sub message was lost. Default 3000 ms. */
+  pollIntervalMs?: number;
+  /** Connection and polling errors; ioredis keeps reconnecting, so these are for logging only. */
+  onError?: (error: Error) => void;
+}
+
+export const DEFAULT_REDIS_PREFIX = 'shop:pq:';
+
+const optionsSchema = z.object({
+  redisUrl: z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// or rediss:// URL'),
+  prefix: z.string().regex(/^\S{1,100}$/, 'expected 1-100 characters without spaces, e.g. "shop:pq:"').default(DEFAULT_REDIS_PREFIX),
+  pollIntervalMs: z.number().int().min(50).max(600_000).default(3000),
+});
+
+/**
+ * Layout under the prefix:
+ *   clients    hash  client name -> JSON ClientRecord
+ *   manifests  hash  "<client>/<manifest>" -> JSON operations array
+ *   version    counter, INCRed by every change
+ *   changed    pub/sub channel, carries the new version
+ * All manifests live in one hash (rather than one hash per client) so `load` reads clients,
+ * manifests and version in a single MULTI: a snapshot never mixes two publishes.
+ */
+export function createRedisStore(redisUrl: string, options: RedisStoreOptions = {}): PersistedStore {
+  const { prefix, pollIntervalMs } = validated(
+    optionsSchema,
+    { redisUrl, prefix: options.prefix, pollIntervalMs: options.pollIntervalMs },
+    'INVALID_STORE_OPTIONS',
+    'Redis store options',
+  );
+  const keys = { clients: `${prefix}clients`, manifests: `${prefix}manifests`, version: `${prefix}version`, channel: `${prefix}changed` };
+  const onError = options.onError ?? (() => {});
+
+  const connect = () => {
+    // Few retries per command: a CLI or a reload should fail within a second when Redis is down, not queue forever.
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+    connection.on('error', onError);
+    return connection;
+  };
+  const redis = connect();
+  const stops = new Set<() => void>();
+  /** Version of the data the last `load` returned, so `watch` started after it misses nothing. */
+  let loadedVersion: number | null = null;
+
+  async function exec(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
+    const replies = await multi.exec();
+    if (!replies) throw new Error('Redis transaction was aborted');
+    return replies.map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+  }
+
+  /** Every change bumps the version in the same transaction as the write, then tells the other replicas. */
+  async function commit(multi: ReturnType<Redis['multi']>): Promise<void> {
+    const replies = await exec(multi.incr(keys.version));
+    await redis.publish(keys.channel, String(replies.at(-1)));
+  }
+
+  function parseManifests(raw: Record<string, string>): PublishedManifest[] {
+    return Object.entries(raw).map(([field, json]) => {
+      const slash = field.indexOf('/');
+      const where = `Redis ${keys.manifests} field ${JSON.stringify(field)}`;
+      if (slash < 1) throw new PersistedError('STORE_CORRUPT', `${where} is not "<client>/<manifest>"; remove it.`);
+      return { client: field.slice(0, slash), manifest: field.slice(slash + 1), operations: parseStored(operationsSchema, json, where) };
+    });
+  }
+
+  const readVersion = async () => Number((await redis.get(keys.version)) ?? 0);
+
+  return {
+    async load() {
+      const [version, clients, manifests] = (await exec(redis.multi().get(keys.version).hgetall(keys.clients).hgetall(keys.manifests))) as [
+        string | null,
+        Record<string, string>,
+        Record<string, string>,
+      ];
+      const records = Object.entries(clients).map(([name, json]) => parseStored(clientRecordSchema, json, `Redis ${keys.clients} field ${JSON.stringify(name)}`));
+      const snapshot = buildSnapshot(records, parseManifests(manifests));
+      loadedVersion = Number(version ?? 0);
+      return snapshot;
+    },
+
+    async putClient(client: ClientRecord) {
+      const record = validated(clientRecordSchema, client, 'INVALID_CLIENT', 'client record');
+      await commit(redis.multi().hset(keys.clients, record.name, JSON.stringify(record)));
+    },
+
+    async publishManifest(clientName, manifestName, operations) {
+      const input = validatePublish(clientName, manifestName, operations);
+      if (!(await redis.hexists(keys.clients, input.client))) {
+        throw new PersistedError('UNKNOWN_CLIENT', `No client named "${input.client}"; create it first with \`npm run pq -- clients add ${input.client}\`.`);
+      }
+      await commit(redis.multi().hset(keys.manifests, `${input.client}/${input.manifest}`, JSON.stringify(input.operations)));
+    },
+
+    async listManifests() {
+      return parseManifests(await redis.hgetall(keys.manifests));
+    },
+
+    watch(onChange) {
+      let seen = loadedVersion;
+      let stopped = false;
+      let polling = false;
+      const changed = (version: number, fromMessage: boolean) => {
+        if (stopped) return;
+        if (seen === null) {
+          // watch() before any load(): the first poll is only a baseline, but a message is a
+          // change that happened after watch() began (an extra reload is harmless, a missed one is not).
+          seen = version;
+          if (fromMessage) onChange();
+          return;
+        }
+        // A late pub/sub message may carry an older version than a poll already saw; a poll
+        // seeing any other version (even a lower one, after Redis was reset) is a change.
+        if (fromMessage ? version > seen : version !== seen) {
+          seen = version;
+          onChange();
+        }
+      };
+      const poll = () => {
+        if (polling || stopped) return;
+        polling = true;
+        readVersion()
+          .then((version) => changed(version, false))
+          .catch(onError)
+          .finally(() => (polling = false));
+      };
+
+      // Pub/sub for promptness; the poll for messages lost while the subscriber was reconnecting.
+      const subscriber = connect();
+      subscriber.on('message', (channel: string, message: string) => {
+        if (channel === keys.channel && /^\d+$/.test(message)) changed(Number(message), true);
+      });
+      // 'ready' also follows every reconnect: catch up at once instead of waiting for the next poll.
+      subscriber.on('ready', poll);
+      subscriber.subscribe(keys.channel).catch(onError);
+      const timer = setInterval(poll, pollIntervalMs);
+      timer.unref();
+
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
+        stops.delete(stop);
+        clearInterval(timer);
+        subscriber.quit().catch(() => subscriber.disconnect());
+      };
+      stops.add(stop);
+      return stop;
+    },
+
+    async close() {
+      for (const stop of [...stops]) stop();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GatewayContext } from '../context.ts';
+
+/** Codes whose messages are written for the client and safe to show as they are. */
+const CLIENT_FACING_CODES = new Set([
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'BAD_CURSOR',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_IN_LIST',
+  'PERSISTED_QUERY_REQUIRED',
+  'PERSISTED_QUERY_HASH_MISMATCH',
+  'UNAUTHENTICATED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'COST_LIMIT_EXCEEDED',
+  'IDEMPOTENCY_KEY_REUSED',
+  'PRODUCT_NOT_FOUND',
+  'PRODUCTS_UNAVAILABLE',
+]);
+
+/**
+ * Every error carries the request id, so a user's report leads to the logs and the trace.
+ * In production, anything not written for clients is masked: a stable code and the request
+ * id stay, internal messages and details (stack traces, subgraph responses) go.
+ */
+export function errorsPlugin(production: boolean): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
+          response.body.singleResult.errors = response.body.singleResult.errors.map((error) => {
+            const code = typeof error.extensions?.code === 'string' ? error.extensions.code : 'INTERNAL_SERVER_ERROR';
+            if (!production) return { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } };
+            const safe = CLIENT_FACING_CODES.has(code);
+            return {
+              message: safe ? error.message : 'Internal server error.',
+              ...(error.locations ? { locations: error.locations } : {}),
+              ...(error.path ? { path: error.path } : {}),
+              extensions: { code: safe ? code : 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId },
+            };
+          });
+        },
+      };
+    },
+  };
+}

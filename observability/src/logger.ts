@@ -1,6 +1,14 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
+
+/** The active span's ids on every line, so a log line leads to its trace and back. */
+function traceIds(): Record<string, string> {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (!spanContext || !isSpanContextValid(spanContext)) return {};
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
 
 /**
  * One JSON logger per service. The service name is on every line so that
@@ -12,5 +20,6 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    mixin: traceIds,
   });
 }

@@ -1,0 +1,10 @@
+/**
+ * Imported first by every service's entry point (`import '@shop/observability/register'`), so
+ * tracing is set up before any other module of the service is loaded. The service is named after
+ * its folder (gateway, reviews, ...) unless OTEL_SERVICE_NAME says otherwise.
+ */
+import { basename, dirname } from 'node:path';
+import { packageVersion, startTracing } from './tracing.ts';
+
+const entry = process.argv[1] ?? '';
+startTracing({ service: basename(dirname(dirname(entry))) || 'shop', version: packageVersion(entry) });

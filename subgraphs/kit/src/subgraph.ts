@@ -12,6 +12,8 @@ import { env } from './env.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { startServiceServer, type ServiceServer } from './http/service-server.ts';
 import { identityFromRequest, type Identity } from './identity.ts';
+import { subgraphTelemetry } from './telemetry.ts';
+import type { ServiceMetrics } from '@shop/observability';
 
 /** The environment every subgraph reads; each adds its own variables to it. */
 export const subgraphEnv = (defaultPort: number) =>
@@ -50,6 +52,7 @@ export interface SubgraphServerOptions {
 export interface RunningSubgraph {
   readonly url: string;
   readonly server: ServiceServer;
+  readonly metrics: ServiceMetrics;
   close(): Promise<void>;
 }
 
@@ -57,35 +60,39 @@ export async function startSubgraphServer<Ctx extends object>(
   definition: SubgraphDefinition<Ctx>,
   options: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
+  const telemetry = subgraphTelemetry<Ctx>(definition.name, options.production);
   const apollo = new ApolloServer<Ctx>({
     schema: buildSubgraphSchema({
       typeDefs: definition.typeDefs,
-      resolvers: definition.resolvers as GraphQLResolverMap<unknown>,
+      resolvers: telemetry.traceResolvers(definition.resolvers) as GraphQLResolverMap<unknown>,
     }),
     includeStacktraceInErrorResponses: !options.production,
     // The gateway reads the subgraph SDL through _service, not introspection.
     introspection: !options.production,
     logger: options.logger,
     // Apollo's inline traces (ftv1) cost on every request and nothing here reads them.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), telemetry.plugin],
   });
   await apollo.start();
 
-  const graphql = createGraphQLHandler(apollo, {
-    maxBodyBytes: options.maxBodyBytes,
-    context: async ({ req }) => definition.createContext(identityFromRequest(req)),
-  });
+  const graphql = telemetry.traced(
+    createGraphQLHandler(apollo, {
+      maxBodyBytes: options.maxBodyBytes,
+      context: async ({ req }) => definition.createContext(identityFromRequest(req)),
+    }),
+  );
   const server = await startServiceServer({
     host: options.host,
     port: options.port,
     logger: options.logger,
-    routes: { '/graphql': graphql, '/': graphql },
+    routes: { '/graphql': graphql, '/': graphql, '/metrics': telemetry.metricsRoute },
   });
   options.logger.info({ url: `${server.url}/graphql` }, `${definition.name} subgraph listening`);
 
   return {
     url: `${server.url}/graphql`,
     server,
+    metrics: telemetry.metrics,
     async close() {
       await server.close();
       await apollo.stop();
@@ -116,9 +123,11 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       production: config.NODE_ENV === 'production',
       maxBodyBytes: config.MAX_BODY_BYTES,
     });
+    running.metrics.observePool(db.pool);
     return {
       url: running.url,
       server: running.server,
+      metrics: running.metrics,
       db,
       async close() {
         await running.close();

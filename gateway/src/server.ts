@@ -5,7 +5,8 @@ import { createGraphQLHandler, startServiceServer, type ServiceServer } from '@s
 import { createAuthenticator } from './auth.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
-import { createSubgraphFetcher, SubgraphDataSource } from './subgraph-data-source.ts';
+import { gatewayTelemetry } from './observability/telemetry.ts';
+import { createSubgraphFetcher } from './subgraph-data-source.ts';
 import { fileSupergraph } from './supergraph/file-supergraph.ts';
 
 export interface RunningGateway {
@@ -22,6 +23,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const production = config.NODE_ENV === 'production';
   let loadedId: string | null = null;
+  const telemetry = gatewayTelemetry({ production });
   const subgraphClient = createSubgraphFetcher({
     connections: config.SUBGRAPH_CONNECTIONS,
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
@@ -39,8 +41,10 @@ export async function startGateway(
     // Validate every supergraph, also in production: a broken file must be rejected, not half-served.
     validateSupergraph: true,
     logger,
+    experimental_didResolveQueryPlan: telemetry.didResolveQueryPlan,
     buildService: ({ name, url }) =>
-      new SubgraphDataSource({
+      telemetry.dataSource({
+        name,
         url: config.subgraphUrlOverrides[name] ?? url,
         fetcher: subgraphClient.fetcher,
       }),
@@ -52,6 +56,7 @@ export async function startGateway(
     introspection: !production,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: !production,
+    plugins: [telemetry.plugin],
   });
   await apollo.start();
 
@@ -60,18 +65,18 @@ export async function startGateway(
     issuer: config.AUTH_JWT_ISSUER,
     audience: config.AUTH_JWT_AUDIENCE,
   });
-  const graphql = createGraphQLHandler(apollo, {
+  const graphql = telemetry.traced(createGraphQLHandler(apollo, {
     maxBodyBytes: config.MAX_BODY_BYTES,
     context: async ({ req }) => ({
       caller: await authenticate(req.headers.authorization),
       requestHeaders: req.headers,
     }),
-  });
+  }));
   const server = await startServiceServer({
     host: config.HOST,
     port: config.PORT,
     logger,
-    routes: { '/graphql': graphql },
+    routes: { '/graphql': graphql, '/metrics': telemetry.metricsRoute },
     isReady: () => loadedId !== null,
     drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
   });

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTracing, type Tracing } from '@shop/observability';
+import { exporterFromEnv, readTracingConfig, startTracing, type Tracing } from '@shop/observability';
+import { startOtlpReceiver } from './support/otlp-receiver.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 // Tracing starts before the services, as each service's entry point does; spans are kept in memory.
@@ -116,10 +117,10 @@ describe('one federated request is one trace', () => {
     expect(String(sqlUnder(reviewsBatch!)[0]!.attributes['db.statement'])).toContain('reviews');
     expect(spans.some((s) => s.name.startsWith('prisma:client:operation'))).toBe(true);
 
-    // Resolvers that waited on a loader get spans; plain field reads get none.
+    // Root resolvers that did work get spans; per-item entity fields do not (their batch has one).
     const resolverSpans = spans.filter((s) => s.name.startsWith('resolve '));
-    expect(resolverSpans.map((s) => s.name)).toContain('resolve Product.reviews');
-    expect(resolverSpans.map((s) => s.name)).not.toContain('resolve Review.author');
+    expect(resolverSpans.map((s) => s.name)).toEqual(['resolve Query.topProducts']);
+    expect(resolverSpans[0]!.attributes['graphql.field.path']).toBe('topProducts');
   });
 
   it('marks a repeated operation as a query plan cache hit, with no planning span', async () => {
@@ -161,5 +162,41 @@ describe('call report', () => {
   it('is not returned unless asked for', async () => {
     const response = await stack.query('{ topProducts(first: 1) { name } }');
     expect(response.body).not.toHaveProperty('extensions.callReport');
+  });
+});
+
+describe('OTLP/HTTP export', () => {
+  it.each([
+    ['http/protobuf', 'application/x-protobuf'],
+    ['http/json', 'application/json'],
+  ])('sends the whole trace of a federated request in %s, as the standard variables select', async (protocol, contentType) => {
+    const { spans } = await tracedRequest(QUERY);
+    const receiver = await startOtlpReceiver();
+    try {
+      const exporter = exporterFromEnv(
+        readTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: protocol }),
+      )!;
+      const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(spans, resolve));
+      expect(result.error).toBeUndefined();
+      await exporter.shutdown();
+
+      expect(receiver.contentTypes).toEqual([contentType]);
+      const key = (s: { traceId: string; spanId: string; parentSpanId: string; name: string }) =>
+        `${s.traceId}/${s.parentSpanId}/${s.spanId}/${s.name}`;
+      expect(receiver.spans.map(key).sort()).toEqual(
+        spans.map((s) => key({ ...s.spanContext(), parentSpanId: s.parentSpanContext?.spanId ?? '', name: s.name })).sort(),
+      );
+      expect(new Set(receiver.spans.map((s) => s.service))).toEqual(new Set(['shop-test']));
+      const sql = receiver.spans.find((s) => s.name.endsWith('db_query'))!;
+      expect(sql.attributes['db.system']).toBe('postgresql');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('exports nothing unless an endpoint or OTEL_TRACES_EXPORTER=otlp is set', () => {
+    expect(exporterFromEnv(readTracingConfig({}))).toBeNull();
+    expect(exporterFromEnv(readTracingConfig({ OTEL_TRACES_EXPORTER: 'otlp' }))).not.toBeNull();
+    expect(() => readTracingConfig({ OTEL_TRACES_SAMPLER_ARG: '1.5' })).toThrow(/OTEL_TRACES_SAMPLER_ARG/);
   });
 });

@@ -6,5 +6,5 @@ export { BAGGAGE, CALL_REPORT_HEADER, tracedHandler, tracer, type TracedHandlerO
 export { sqlStatementStarted, traceBatch } from './instrument.ts';
 export { traceResolvers } from './trace-resolvers.ts';
 export { graphqlTelemetryPlugin, queryPlans, type CallReport } from './graphql-plugin.ts';
-export { exporterFromEnv, packageVersion, shutdownTracing, startTracing, tracingEnv, type Tracing, type TracingOptions } from './tracing.ts';
+export { DEFAULT_OTLP_ENDPOINT, exporterFromEnv, readTracingConfig, packageVersion, shutdownTracing, startTracing, tracingEnv, type Tracing, type TracingOptions } from './tracing.ts';
 export { formatCallReport } from './call-report-format.ts';

@@ -17,8 +17,8 @@ function infoOf(args: unknown[]): GraphQLResolveInfo | undefined {
 /**
  * A span per resolver call that does work. "Work" is decided by the result: a resolver that
  * returns a promise (it waited on a DataLoader or the database) gets a span, started when it was
- * called; one that returns a value at once (a field read, a reference built) gets none. So a
- * list of 1,000 scalars costs no spans, and the cost without tracing is one check per call.
+ * called; one that returns a value at once (a field read, a reference built) gets none. The cost
+ * without tracing is one check per call.
  */
 function traced(typeName: string, fieldName: string, resolve: AnyResolver): AnyResolver {
   const name = `resolve ${typeName}.${fieldName}`;
@@ -51,11 +51,19 @@ function traced(typeName: string, fieldName: string, resolve: AnyResolver): AnyR
   };
 }
 
-/** The resolver map with every function resolver traced (scalars and other objects are left as they are). */
+/**
+ * Only the root fields' resolvers get spans. A field of an entity list (User.reviews for each of
+ * 1,000 users) runs once per item: a span each would be thousands of spans per request, all waiting
+ * on the same DataLoader batch, which has its own span with the real cost. The batch spans, not
+ * per-item resolver spans, are what show an entity field's work.
+ */
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+
+/** The resolver map with the root fields' resolvers traced (everything else is left as it is). */
 export function traceResolvers<M extends object>(resolvers: M): M {
   const out: Record<string, unknown> = {};
   for (const [typeName, fields] of Object.entries(resolvers)) {
-    if (typeof fields !== 'object' || fields === null || Object.getPrototypeOf(fields) !== Object.prototype) {
+    if (!ROOT_TYPES.has(typeName) || typeof fields !== 'object' || fields === null || Object.getPrototypeOf(fields) !== Object.prototype) {
       out[typeName] = fields;
       continue;
     }

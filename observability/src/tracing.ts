@@ -50,7 +50,7 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-function readConfig(env: NodeJS.ProcessEnv): TracingEnv {
+export function readTracingConfig(env: NodeJS.ProcessEnv): TracingEnv {
   const cleaned = Object.fromEntries(Object.keys(tracingEnv.shape).flatMap((key) => (env[key] ? [[key, env[key]]] : [])));
   const parsed = tracingEnv.safeParse(cleaned);
   if (parsed.success) return parsed.data;
@@ -64,9 +64,15 @@ export function exporterFromEnv(config: TracingEnv): SpanExporter | null {
   const wanted = config.OTEL_TRACES_EXPORTER === 'otlp' || config.OTEL_EXPORTER_OTLP_ENDPOINT || config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   if (!wanted) return null;
   const protocol = config.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? config.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
-  // Both exporters read the endpoint variables themselves (and append /v1/traces to the generic one).
-  return protocol === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
+  // The signal-specific endpoint is used as is; the generic one gets the signal's path, as the spec says.
+  const url =
+    config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    `${(config.OTEL_EXPORTER_OTLP_ENDPOINT ?? DEFAULT_OTLP_ENDPOINT).replace(/\/+$/, '')}/v1/traces`;
+  return protocol === 'http/json' ? new OTLPJsonTraceExporter({ url }) : new OTLPProtoTraceExporter({ url });
 }
+
+/** Where Jaeger v2 (and the OpenTelemetry Collector) receive OTLP over HTTP. */
+export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
 
 let current: Tracing | null = null;
 
@@ -78,9 +84,12 @@ let current: Tracing | null = null;
  */
 export function startTracing(options: TracingOptions): Tracing {
   if (current) return current;
-  const config = readConfig(options.env ?? process.env);
+  const config = readTracingConfig(options.env ?? process.env);
   const exporter = exporterFromEnv(config);
-  const processors = [...(exporter ? [new BatchSpanProcessor(exporter)] : []), ...(options.spanProcessors ?? [])];
+  // A federated request of a big plan makes a few hundred spans across the stack: the queue
+  // holds several such requests between exports rather than dropping spans of a burst.
+  const batching = { maxQueueSize: 16_384, maxExportBatchSize: 1_024, scheduledDelayMillis: 1_000 };
+  const processors = [...(exporter ? [new BatchSpanProcessor(exporter, batching)] : []), ...(options.spanProcessors ?? [])];
   if (processors.length === 0) {
     installPropagation();
     current = { enabled: false, shutdown: async () => {} };

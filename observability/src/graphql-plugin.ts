@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { getOperationAST } from 'graphql';
 import { tracer } from './http-tracing.ts';
 import { outcomeOf } from './metrics.ts';
 import { currentScope, now, type CallEvent, type RequestScope } from './request-scope.ts';
@@ -45,7 +46,10 @@ export function graphqlTelemetryPlugin<Ctx extends BaseContext>(role: 'gateway' 
         async parsingDidStart() {
           return endWith(tracer.startSpan('graphql.parse'));
         },
-        async validationDidStart() {
+        async validationDidStart({ document }) {
+          // Label by the operation's name from here on, so that a request failing validation is
+          // counted under its operation too (didResolveOperation is never reached for it).
+          if (role === 'gateway' && scope) scope.operation = scope.metrics.operations.value(getOperationAST(document, request.operationName)?.name?.value);
           return endWith(tracer.startSpan('graphql.validate'));
         },
         async didResolveSource() {

@@ -15,6 +15,10 @@ import { InstrumentedSubgraphDataSource } from './instrumented-data-source.ts';
 
 /** Everything the gateway adds to be traced and measured, so server.ts only plugs it in. */
 export function gatewayTelemetry(options: { production: boolean }) {
+  // @apollo/gateway otherwise sends its own usage metrics to Apollo's servers (and probes the GCP
+  // metadata service to describe the host) from every gateway. Telemetry here goes where this
+  // service's own configuration says; an explicit APOLLO_TELEMETRY_DISABLED=false still wins.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const metrics: ServiceMetrics = createServiceMetrics('gateway');
   // The plan store returns the same object for a cached plan: a plan seen before is a cache hit.
   // Weak, so evicted plans are not kept alive by this bookkeeping.

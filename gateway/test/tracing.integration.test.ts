@@ -5,6 +5,8 @@ import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exporterFromEnv, readTracingConfig, startTracing, type Tracing } from '@shop/observability';
 import { startOtlpReceiver } from './support/otlp-receiver.ts';
+import { checkBudget, readBudgets } from '../src/observability/budgets.ts';
+import { runWithCallReport } from '../src/observability/call-report-client.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 // Tracing starts before the services, as each service's entry point does; spans are kept in memory.
@@ -198,5 +200,18 @@ describe('OTLP/HTTP export', () => {
     expect(exporterFromEnv(readTracingConfig({}))).toBeNull();
     expect(exporterFromEnv(readTracingConfig({ OTEL_TRACES_EXPORTER: 'otlp' }))).not.toBeNull();
     expect(() => readTracingConfig({ OTEL_TRACES_SAMPLER_ARG: '1.5' })).toThrow(/OTEL_TRACES_SAMPLER_ARG/);
+  });
+});
+
+describe('operation budgets', () => {
+  it('holds every budgeted operation within its budget, and flags one that costs more', async () => {
+    const budgets = await readBudgets(new URL('../budgets/operations.json', import.meta.url).pathname);
+    for (const budget of budgets) {
+      const { report, errors } = await runWithCallReport(stack.gatewayUrl, { document: budget.document, variables: budget.variables });
+      expect(checkBudget(budget, report, errors), budget.name).toMatchObject({ ok: true });
+      // A budget one below what the operation costs is a regression.
+      const tighter = { ...budget, maxSqlStatements: report!.totals!.sqlStatements - 1 };
+      expect(checkBudget(tighter, report, errors)).toMatchObject({ ok: false, problem: expect.stringMatching(/SQL statements >/) });
+    }
   });
 });

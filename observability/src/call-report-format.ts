@@ -1,6 +1,8 @@
 import type { CallReport } from './graphql-plugin.ts';
 
 const BAR_WIDTH = 40;
+/** SQL is cut here on screen; `--json` has the statement as recorded. */
+const SQL_WIDTH = 110;
 
 /**
  * The call report as a person reads it: the query plan, then one line per internal call with
@@ -23,7 +25,7 @@ export function formatCallReport(report: CallReport): string {
         ? `fetch ${call.name}${call.size !== undefined ? ` (${call.size} representations)` : ''}`
         : call.kind === 'batch'
           ? `  batch ${call.service}:${call.name} (${call.size} keys)`
-          : `    sql ${call.service}: ${call.name}`;
+          : `    sql ${call.service}: ${call.name.length > SQL_WIDTH ? `${call.name.slice(0, SQL_WIDTH - 1)}…` : call.name}`;
     lines.push(`${call.startMs.toFixed(2).padStart(9)} ${call.durationMs.toFixed(2).padStart(8)}  ${bar}  ${label}${call.error ? '  ERROR' : ''}`);
   }
   if (report.totals) {

@@ -8,6 +8,9 @@ import { startOtlpReceiver } from './support/otlp-receiver.ts';
 import { checkBudget, readBudgets } from '../src/observability/budgets.ts';
 import { runWithCallReport } from '../src/observability/call-report-client.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { loadGatewayConfig } from '../src/config.ts';
+import { startGateway } from '../src/server.ts';
+import { createLogger } from '@shop/observability';
 
 // Tracing starts before the services, as each service's entry point does; spans are kept in memory.
 const exporter = new InMemorySpanExporter();
@@ -159,6 +162,31 @@ describe('call report', () => {
     expect(report.calls.filter((c) => c.kind === 'sql')).toHaveLength(sum(measured.sql));
     expect(report.totals.dataLoaderBatches).toBeGreaterThan(0);
     expect(report.queryPlan).toContain('QueryPlan');
+  });
+
+  it('is never returned by a production gateway, even when asked for', async () => {
+    const production = await startGateway(
+      loadGatewayConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        NODE_ENV: 'production',
+        AUTH_JWT_SECRET: 'a-production-secret-of-at-least-32-characters',
+        SUPERGRAPH_PATH: stack.supergraphPath,
+      }),
+      createLogger('production-gateway', 'silent'),
+    );
+    try {
+      const response = await fetch(production.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-call-report': '1', baggage: 'shop.call_report=1' },
+        body: JSON.stringify({ query: '{ topProducts(first: 1) { name reviews { body } } }' }),
+      });
+      const body = (await response.json()) as { data?: unknown; extensions?: unknown };
+      expect(body.data).toBeDefined();
+      expect(body).not.toHaveProperty('extensions.callReport');
+    } finally {
+      await production.close();
+    }
   });
 
   it('is not returned unless asked for', async () => {

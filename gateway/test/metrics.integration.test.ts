@@ -35,12 +35,16 @@ describe('/metrics', () => {
       for (let i = 0; i < 3; i += 1) expect((await stack.query(QUERY, undefined, { headers })).body.errors).toBeUndefined();
     });
     expect((await stack.query('query Broken { noSuchField }', undefined, { headers })).status).toBe(400);
+    // Refused at the HTTP layer, before GraphQL: still counted, by status.
+    const refused = await fetch(stack.gatewayUrl, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: '{}' });
+    expect(refused.status).toBe(415);
 
     const text = await scrape(stack.gatewayUrl);
     const op = { service: 'gateway', operation: 'MetricsProbe', client: 'metrics-test' };
     expect(sample(text, 'graphql_requests_total', { ...op, outcome: 'ok' })).toBe(3);
     expect(sample(text, 'graphql_request_duration_seconds_count', op)).toBe(3);
     expect(sample(text, 'graphql_requests_total', { operation: 'Broken', outcome: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
+    expect(sample(text, 'graphql_requests_total', { operation: 'anonymous', client: 'metrics-test', outcome: 'BAD_REQUEST' })).toBe(1);
     for (const subgraph of ['products', 'reviews'] as const) {
       expect(sample(text, 'subgraph_fetches_total', { subgraph, outcome: 'ok' })).toBe(measured.fetches[subgraph]);
       expect(sample(text, 'subgraph_fetch_duration_seconds_count', { subgraph })).toBe(measured.fetches[subgraph]);

@@ -7,7 +7,8 @@ import { exporterFromEnv, readTracingConfig, startTracing, type Tracing } from '
 import { startOtlpReceiver } from './support/otlp-receiver.ts';
 import { checkBudget, readBudgets } from '../src/observability/budgets.ts';
 import { runWithCallReport } from '../src/observability/call-report-client.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { startTestStack, tokenFor, type TestStack } from './support/stack.ts';
+import { productUpc } from '@shop/db';
 import { loadGatewayConfig } from '../src/config.ts';
 import { startGateway } from '../src/server.ts';
 import { createLogger } from '@shop/observability';
@@ -126,6 +127,20 @@ describe('one federated request is one trace', () => {
     const resolverSpans = spans.filter((s) => s.name.startsWith('resolve '));
     expect(resolverSpans.map((s) => s.name)).toEqual(['resolve Query.topProducts']);
     expect(resolverSpans[0]!.attributes['graphql.field.path']).toBe('topProducts');
+  });
+
+  it('follows the orders subgraph’s own call to products inside the same trace', async () => {
+    const token = await tokenFor(3);
+    const mutation = `mutation TracedOrder { placeOrder(input: {lines: [{upc: "${productUpc(1)}", quantity: 1}]}, idempotencyKey: "traced-order-${Date.now()}") { id total } }`;
+    const { spans, root } = await tracedRequest(mutation, { authorization: `Bearer ${token}` });
+    expect(root.attributes['graphql.operation.type']).toBe('mutation');
+    const byId = new Map(spans.map((s) => [idOf(s), s]));
+    const call = spans.find((s) => s.name === 'fetch products' && s.kind === SpanKind.CLIENT)!;
+    const ordersServer = byId.get(parentOf(call)!)!;
+    expect(ordersServer.attributes['shop.service']).toBe('orders');
+    const productsServer = spans.find((s) => s.kind === SpanKind.SERVER && parentOf(s) === idOf(call))!;
+    expect(productsServer.attributes['shop.service']).toBe('products');
+    expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
   });
 
   it('marks a repeated operation as a query plan cache hit, with no planning span', async () => {

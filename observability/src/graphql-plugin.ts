@@ -70,6 +70,7 @@ export function graphqlTelemetryPlugin<Ctx extends BaseContext>(role: 'gateway' 
         },
         async willSendResponse(context) {
           if (!scope) return;
+          scope.counted = true;
           const labels = { operation: scope.operation, client: scope.client };
           const outcome = outcomeOf(codes);
           scope.metrics.requests.inc({ ...labels, outcome });

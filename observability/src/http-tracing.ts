@@ -31,6 +31,13 @@ export interface TracedHandlerOptions {
   callReports: boolean;
 }
 
+function outcomeOfStatus(status: number): string {
+  if (status === 429) return 'RATE_LIMITED';
+  if (status >= 500) return 'INTERNAL_SERVER_ERROR';
+  if (status >= 400) return 'BAD_REQUEST';
+  return 'ok';
+}
+
 const headerGetter = {
   keys: (carrier: IncomingMessage['headers']) => Object.keys(carrier),
   get: (carrier: IncomingMessage['headers'], key: string) => carrier[key],
@@ -58,6 +65,7 @@ export function tracedHandler(handler: Handler, options: TracedHandlerOptions): 
       startedAt: now(),
       offsetMs: Number(bag?.getEntry(BAGGAGE.callOffsetMs)?.value ?? 0) || 0,
       sqlStatements: 0,
+      counted: false,
       report: wantsReport ? [] : null,
     };
 
@@ -75,6 +83,13 @@ export function tracedHandler(handler: Handler, options: TracedHandlerOptions): 
       parent,
     );
     res.once('close', () => {
+      // Refused before GraphQL ran (body too large, wrong content type, a rate limit at the door):
+      // still a request of this client, with an outcome from its status.
+      if (!scope.counted) {
+        const labels = { operation: scope.operation, client: scope.client };
+        options.metrics.requests.inc({ ...labels, outcome: outcomeOfStatus(res.statusCode) });
+        options.metrics.requestDuration.observe(labels, (now() - scope.startedAt) / 1000);
+      }
       span.setAttribute('http.response.status_code', res.statusCode);
       if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();

@@ -31,6 +31,8 @@ export interface RequestScope {
   /** Offset of this service's clock origin in the gateway request's timeline (0 at the gateway). */
   offsetMs: number;
   sqlStatements: number;
+  /** Set once the GraphQL layer has counted the request; requests refused before it are counted by HTTP status. */
+  counted: boolean;
   /** Only when a call report was asked for: the calls made, in order. */
   report: CallEvent[] | null;
 }

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { tracedCall } from '@shop/observability';
 
 /** Current prices in cents by upc; a upc missing from the map is not a product. */
 export type PriceCatalog = (upcs: readonly string[]) => Promise<Map<string, number>>;
@@ -14,15 +15,17 @@ export function remotePriceCatalog(productsUrl: string, timeoutMs = 5_000): Pric
   return async (upcs) => {
     let body: { data?: { _entities?: Array<{ upc: string; price: number } | null> }; errors?: unknown[] };
     try {
-      const response = await fetch(productsUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          query: ENTITIES_QUERY,
-          variables: { representations: upcs.map((upc) => ({ __typename: 'Product', upc })) },
+      const response = await tracedCall('products', (traceHeaders) =>
+        fetch(productsUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...traceHeaders },
+          body: JSON.stringify({
+            query: ENTITIES_QUERY,
+            variables: { representations: upcs.map((upc) => ({ __typename: 'Product', upc })) },
+          }),
+          signal: AbortSignal.timeout(timeoutMs),
         }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      );
       if (!response.ok) throw new Error(`products answered HTTP ${response.status}`);
       body = (await response.json()) as typeof body;
     } catch (error) {

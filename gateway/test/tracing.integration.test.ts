@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
@@ -177,6 +180,22 @@ describe('call report', () => {
     expect(report.calls.filter((c) => c.kind === 'sql')).toHaveLength(sum(measured.sql));
     expect(report.totals.dataLoaderBatches).toBeGreaterThan(0);
     expect(report.queryPlan).toContain('QueryPlan');
+  });
+
+  it('is what npm run explain prints: the plan, a waterfall line per call, and the totals', async () => {
+    const repo = fileURLToPath(new URL('../../', import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'gateway/src/observability/cli/explain.ts', 'gateway/test/fixtures/benchmark-query.graphql', '--url', stack.gatewayUrl],
+      { cwd: repo },
+    );
+    expect(stdout).toContain('Operation: TestQuery');
+    expect(stdout).toContain('QueryPlan {');
+    const totals = /Totals: (\d+) subgraph fetches, (\d+) DataLoader batches, (\d+) SQL statements/.exec(stdout)!;
+    const lines = stdout.split('\n');
+    expect(lines.filter((l) => /\sfetch \w+/.test(l))).toHaveLength(Number(totals[1]));
+    expect(lines.filter((l) => /\sbatch \w+:/.test(l))).toHaveLength(Number(totals[2]));
+    expect(lines.filter((l) => /\ssql \w+:/.test(l))).toHaveLength(Number(totals[3]));
   });
 
   it('is never returned by a production gateway, even when asked for', async () => {

@@ -7,4 +7,11 @@ import { basename, dirname } from 'node:path';
 import { packageVersion, startTracing } from './tracing.ts';
 
 const entry = process.argv[1] ?? '';
-startTracing({ service: basename(dirname(dirname(entry))) || 'shop', version: packageVersion(entry) });
+const service = basename(dirname(dirname(entry))) || 'shop';
+try {
+  startTracing({ service, version: packageVersion(entry) });
+} catch (error) {
+  // Like every other configuration error: a readable message and EX_CONFIG, not a stack trace.
+  process.stderr.write(`${service}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(78);
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
@@ -66,5 +67,26 @@ describe('/metrics', () => {
     expect(sample(text, 'db_pool_connections', { service: 'reviews', state: 'max' })).toBe(5);
     expect(sample(text, 'db_pool_connections', { service: 'reviews', state: 'total' })).toBeGreaterThan(0);
     expect(sample(text, 'nodejs_eventloop_lag_seconds', { service: 'reviews' })).toBeGreaterThanOrEqual(0);
+  });
+
+  it('counts persisted query cache hits and misses at the gateway', async () => {
+    const query = 'query PersistedProbe { topProducts(first: 1) { name } }';
+    const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
+    const send = (body: Record<string, unknown>) =>
+      fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+        (r) => r.json() as Promise<{ errors?: Array<{ extensions?: { code?: string } }> }>,
+      );
+    const before = await scrape(stack.gatewayUrl);
+    const count = (text: string, result: string) => sample(text, 'cache_lookups_total', { cache: 'persisted_query', result }) ?? 0;
+
+    // The usual automatic-persisted-query exchange: hash only (miss), hash and query (registers), hash only (hit).
+    expect((await send({ extensions: { persistedQuery } })).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await send({ query, extensions: { persistedQuery } })).errors).toBeUndefined();
+    expect((await send({ extensions: { persistedQuery } })).errors).toBeUndefined();
+    expect((await send({ extensions: { persistedQuery } })).errors).toBeUndefined();
+
+    const after = await scrape(stack.gatewayUrl);
+    expect(count(after, 'miss') - count(before, 'miss')).toBe(1);
+    expect(count(after, 'hit') - count(before, 'hit')).toBe(2);
   });
 });

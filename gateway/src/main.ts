@@ -1,3 +1,5 @@
+// First: tracing must be set up before the service's modules load.
+import '@shop/observability/register';
 import { createLogger } from '@shop/observability';
 import { runService } from '@shop/service-kit';
 import { loadGatewayConfig } from './config.ts';

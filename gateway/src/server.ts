@@ -21,7 +21,8 @@ import { RedisKeyValueCache } from './persisted/redis-kv-cache.ts';
 import { PersistedRegistry } from './persisted/registry.ts';
 import { costPlugin } from './plugins/cost.ts';
 import { errorsPlugin } from './plugins/errors.ts';
-import { createSubgraphFetcher, SubgraphDataSource } from './subgraph-data-source.ts';
+import { gatewayTelemetry } from './observability/telemetry.ts';
+import { createSubgraphFetcher } from './subgraph-data-source.ts';
 import { fileSupergraph } from './supergraph/file-supergraph.ts';
 
 export interface RunningGateway {
@@ -58,6 +59,7 @@ export async function startGateway(
   );
   await registry.start();
 
+  const telemetry = gatewayTelemetry({ production });
   const subgraphClient = createSubgraphFetcher({
     connections: config.SUBGRAPH_CONNECTIONS,
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
@@ -76,8 +78,13 @@ export async function startGateway(
     // Validate every supergraph, also in production: a broken file must be rejected, not half-served.
     validateSupergraph: true,
     logger,
+    experimental_didResolveQueryPlan: telemetry.didResolveQueryPlan,
     buildService: ({ name, url }) =>
-      new SubgraphDataSource({ url: config.subgraphUrlOverrides[name] ?? url, fetcher: subgraphClient.fetcher }),
+      telemetry.dataSource({
+        name,
+        url: config.subgraphUrlOverrides[name] ?? url,
+        fetcher: subgraphClient.fetcher,
+      }),
   });
   const authorizing = authorizingGateway(gateway);
   authorizing.track();
@@ -99,6 +106,7 @@ export async function startGateway(
       ...(redis ? { cache: new RedisKeyValueCache(redis, `${config.REDIS_PREFIX}apq:`, config.APQ_TTL_SECONDS) } : {}),
     },
     plugins: [
+      telemetry.plugin,
       costPlugin({ limit: config.COST_LIMIT, mode: config.COST_MODE, defaultListSize: DEFAULT_LIST_SIZE, directives: () => costDirectives }),
       errorsPlugin(production),
     ],
@@ -124,7 +132,7 @@ export async function startGateway(
     maxDirectives: config.MAX_DIRECTIVES,
   });
 
-  const graphql = createGraphQLHandler(apollo, {
+  const graphql = telemetry.traced(createGraphQLHandler(apollo, {
     maxBodyBytes: config.MAX_BODY_BYTES,
     async prepare({ req, body }) {
       const requestId = requestIdOf(req);
@@ -164,7 +172,7 @@ export async function startGateway(
         context: { caller, client, persistedQueryId, requestId, requestHeaders: req.headers },
       };
     },
-  });
+  }));
 
   const handle: RequestHandler = async (req, res) => {
     if (applyCors(req, res, config.CORS_ORIGINS)) return;
@@ -186,7 +194,7 @@ export async function startGateway(
     host: config.HOST,
     port: config.PORT,
     logger,
-    routes: { '/graphql': handle },
+    routes: { '/graphql': handle, '/metrics': telemetry.metricsRoute },
     isReady: () => loadedId !== null,
     drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
   });

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
+const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const BENCHMARK_QUERY = readFileSync(new URL('./fixtures/benchmark-query.graphql', import.meta.url));
 
 async function freePort(): Promise<number> {
@@ -23,7 +25,9 @@ async function freePort(): Promise<number> {
 
 let dir: string | undefined;
 let child: ChildProcess | undefined;
+let receiver: OtlpReceiver | undefined;
 afterAll(async () => {
+  await receiver?.close();
   if (child && child.exitCode === null) child.kill('SIGKILL');
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -41,6 +45,8 @@ describe('npm start', () => {
     yaml = yaml.replaceAll('file: ./', `file: ${repo}`);
     await writeFile(join(dir, 'supergraph.yaml'), yaml);
     const gatewayPort = ports[5]!;
+    // Stands in for Jaeger's OTLP/HTTP port: every service exports its spans here.
+    receiver = await startOtlpReceiver();
 
     child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/stack/main.ts'], {
       cwd: repo,
@@ -53,6 +59,7 @@ describe('npm start', () => {
         SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
         PORT: String(gatewayPort),
         LOG_LEVEL: 'info',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -72,7 +79,7 @@ describe('npm start', () => {
 
     const response = await fetch(`http://127.0.0.1:${gatewayPort}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
       body: JSON.stringify({ query: BENCHMARK_QUERY.toString('utf8') }),
     });
     expect(response.status).toBe(200);
@@ -84,5 +91,13 @@ describe('npm start', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toMatch(/draining and shutting down/);
+
+    // Each service flushed its spans on shutdown: the request is one trace across the stack.
+    const trace = receiver.spans.filter((span) => span.traceId === TRACE_ID);
+    expect(new Set(trace.map((span) => span.service))).toEqual(new Set(['gateway', 'accounts', 'products', 'inventory', 'reviews']));
+    const ids = new Set(trace.map((span) => span.spanId));
+    expect(trace.filter((span) => !ids.has(span.parentSpanId)).map((span) => span.parentSpanId)).toEqual(['00f067aa0ba902b7']);
+    expect(trace.some((span) => span.name.endsWith('db_query') && span.attributes['db.system'] === 'postgresql')).toBe(true);
+    expect(trace.some((span) => span.name.startsWith('dataloader.batch '))).toBe(true);
   }, 120_000);
 });

@@ -1,1 +1,11 @@
 export { createLogger, type Logger } from './logger.ts';
+export { BoundedLabel } from './labels.ts';
+export { createServiceMetrics, outcomeOf, type PoolLike, type ServiceMetrics } from './metrics.ts';
+export { currentScope, now, recordCall, runInScope, type CallEvent, type RequestScope } from './request-scope.ts';
+export { BAGGAGE, CALL_REPORT_HEADER, tracedHandler, tracer, type TracedHandlerOptions } from './http-tracing.ts';
+export { sqlStatementStarted, traceBatch } from './instrument.ts';
+export { traceResolvers } from './trace-resolvers.ts';
+export { graphqlTelemetryPlugin, queryPlans, type CallReport } from './graphql-plugin.ts';
+export { DEFAULT_OTLP_ENDPOINT, exporterFromEnv, readTracingConfig, packageVersion, shutdownTracing, startTracing, tracingEnv, type Tracing, type TracingOptions } from './tracing.ts';
+export { formatCallReport } from './call-report-format.ts';
+export { tracedCall } from './outgoing.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '@shop/observability';
+import { shutdownTracing, type Logger } from '@shop/observability';
 import { ConfigError } from './env.ts';
 
 interface Closable {
@@ -27,13 +27,17 @@ export async function runService(name: string, start: () => Promise<{ service: C
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining and shutting down');
-    service.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
+    // Spans still buffered are flushed after the last request ends, before the process exits.
+    service
+      .close()
+      .then(() => shutdownTracing())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while shutting down');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

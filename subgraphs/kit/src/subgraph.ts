@@ -13,6 +13,8 @@ import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { startServiceServer, type ServiceServer } from './http/service-server.ts';
 import type { Identity } from './identity.ts';
 import { verifyInternalRequest } from './internal-auth.ts';
+import { subgraphTelemetry } from './telemetry.ts';
+import type { ServiceMetrics } from '@shop/observability';
 
 /** The environment every subgraph reads; each adds its own variables to it. */
 export const subgraphEnv = (defaultPort: number) =>
@@ -57,6 +59,7 @@ export interface SubgraphServerOptions {
 export interface RunningSubgraph {
   readonly url: string;
   readonly server: ServiceServer;
+  readonly metrics: ServiceMetrics;
   close(): Promise<void>;
 }
 
@@ -64,40 +67,44 @@ export async function startSubgraphServer<Ctx extends object>(
   definition: SubgraphDefinition<Ctx>,
   options: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
+  const telemetry = subgraphTelemetry<Ctx>(definition.name, options.production);
   const apollo = new ApolloServer<Ctx>({
     schema: buildSubgraphSchema({
       typeDefs: definition.typeDefs,
-      resolvers: definition.resolvers as GraphQLResolverMap<unknown>,
+      resolvers: telemetry.traceResolvers(definition.resolvers) as GraphQLResolverMap<unknown>,
     }),
     includeStacktraceInErrorResponses: !options.production,
     // The gateway reads the subgraph SDL through _service, not introspection.
     introspection: !options.production,
     logger: options.logger,
     // Apollo's inline traces (ftv1) cost on every request and nothing here reads them.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), telemetry.plugin],
   });
   await apollo.start();
 
-  const graphql = createGraphQLHandler(apollo, {
-    maxBodyBytes: options.maxBodyBytes,
-    prepare: async ({ req, rawBody, body }) => {
-      const identity = verifyInternalRequest(options.signingSecret, req.headers, rawBody, {
-        maxAgeSeconds: options.signatureMaxAgeSeconds,
-      });
-      return { body, context: definition.createContext(identity) };
-    },
-  });
+  const graphql = telemetry.traced(
+    createGraphQLHandler(apollo, {
+      maxBodyBytes: options.maxBodyBytes,
+      prepare: async ({ req, rawBody, body }) => {
+        const identity = verifyInternalRequest(options.signingSecret, req.headers, rawBody, {
+          maxAgeSeconds: options.signatureMaxAgeSeconds,
+        });
+        return { body, context: definition.createContext(identity) };
+      },
+    }),
+  );
   const server = await startServiceServer({
     host: options.host,
     port: options.port,
     logger: options.logger,
-    routes: { '/graphql': graphql, '/': graphql },
+    routes: { '/graphql': graphql, '/': graphql, '/metrics': telemetry.metricsRoute },
   });
   options.logger.info({ url: `${server.url}/graphql` }, `${definition.name} subgraph listening`);
 
   return {
     url: `${server.url}/graphql`,
     server,
+    metrics: telemetry.metrics,
     async close() {
       await server.close();
       await apollo.stop();
@@ -130,9 +137,11 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       signingSecret: config.INTERNAL_SIGNING_SECRET,
       signatureMaxAgeSeconds: config.SIGNATURE_MAX_AGE_SECONDS,
     });
+    running.metrics.observePool(db.pool);
     return {
       url: running.url,
       server: running.server,
+      metrics: running.metrics,
       db,
       async close() {
         await running.close();

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { tracedCall } from '@shop/observability';
 import { signInternalRequest } from '@shop/service-kit';
 
 /** Current prices in cents by upc; a upc missing from the map is not a product. */
@@ -19,16 +20,19 @@ export function remotePriceCatalog(productsUrl: string, signingSecret: string, t
     });
     let body: { data?: { _entities?: Array<{ upc: string; price: number } | null> }; errors?: unknown[] };
     try {
-      const response = await fetch(productsUrl, {
-        method: 'POST',
-        // Orders calls products as itself: no user's claims travel with a price lookup.
-        headers: {
-          'content-type': 'application/json',
-          ...signInternalRequest(signingSecret, requestBody, { userId: null, scopes: [], issuer: 'orders' }),
-        },
-        body: requestBody,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const response = await tracedCall('products', (traceHeaders) =>
+        fetch(productsUrl, {
+          method: 'POST',
+          // Orders calls products as itself: no user's claims travel with a price lookup.
+          headers: {
+            'content-type': 'application/json',
+            ...traceHeaders,
+            ...signInternalRequest(signingSecret, requestBody, { userId: null, scopes: [], issuer: 'orders' }),
+          },
+          body: requestBody,
+          signal: AbortSignal.timeout(timeoutMs),
+        }),
+      );
       if (!response.ok) throw new Error(`products answered HTTP ${response.status}`);
       body = (await response.json()) as typeof body;
     } catch (error) {

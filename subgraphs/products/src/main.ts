@@ -1,3 +1,5 @@
+// First: tracing must be set up before the service's modules load.
+import '@shop/observability/register';
 import { createLogger } from '@shop/observability';
 import { loadConfig, runService } from '@shop/service-kit';
 import { productsEnv, startProducts } from './index.ts';

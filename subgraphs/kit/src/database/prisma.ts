@@ -1,8 +1,10 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import type pg from 'pg';
 import { createCountingPool, type SqlStats } from './counting-pool.ts';
 
 export interface Database<Client> {
   prisma: Client;
+  pool: pg.Pool;
   stats: SqlStats;
   close(): Promise<void>;
 }
@@ -24,6 +26,7 @@ export function openDatabase<Client extends PrismaLike>(
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
+    pool,
     stats,
     async close() {
       await prisma.$disconnect();

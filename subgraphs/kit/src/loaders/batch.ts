@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { traceBatch } from '@shop/observability';
 
 /**
  * A loader for rows with a unique key: one fetch per batch, results returned in the
@@ -11,7 +12,7 @@ export function createKeyedLoader<K, V>(
 ): DataLoader<K, V | null> {
   return new DataLoader<K, V | null>(
     async (keys) => {
-      const rows = await fetchMany(keys);
+      const rows = await traceBatch(name, keys.length, () => fetchMany(keys));
       const byKey = new Map<K, V>();
       for (const row of rows) byKey.set(keyOf(row), row);
       return keys.map((key) => byKey.get(key) ?? null);
@@ -31,7 +32,7 @@ export function createGroupedLoader<K, V>(
 ): DataLoader<K, V[]> {
   return new DataLoader<K, V[]>(
     async (keys) => {
-      const rows = await fetchMany(keys);
+      const rows = await traceBatch(name, keys.length, () => fetchMany(keys));
       const groups = new Map<K, V[]>();
       for (const row of rows) {
         const key = groupKeyOf(row);

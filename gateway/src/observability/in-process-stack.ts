@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SUBGRAPHS, dropDatabase, prepareDatabases, seed, subgraphDatabaseUrls, type SubgraphName } from '@shop/db';
+import { createLogger } from '@shop/observability';
+import { loadConfig } from '@shop/service-kit';
+import { accountsEnv, startAccounts } from '@shop/subgraph-accounts';
+import { inventoryEnv, startInventory } from '@shop/subgraph-inventory';
+import { ordersEnv, startOrders } from '@shop/subgraph-orders';
+import { productsEnv, startProducts } from '@shop/subgraph-products';
+import { reviewsEnv, startReviews } from '@shop/subgraph-reviews';
+import { composeSupergraph } from '../composition/compose.ts';
+import { readSupergraphConfig } from '../composition/supergraph-config.ts';
+import { loadGatewayConfig } from '../config.ts';
+import { startGateway } from '../server.ts';
+
+const SUPERGRAPH_YAML = fileURLToPath(new URL('../../../supergraph.yaml', import.meta.url));
+
+export interface InProcessStack {
+  gatewayUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole supergraph in this process on ephemeral loopback ports, on freshly created and
+ * seeded databases (`<server>/<prefix>_<subgraph>`) that stop() drops again. For tools that
+ * must measure operations on known data without a running stack (npm run budgets).
+ */
+export async function startInProcessStack(serverUrl: string): Promise<InProcessStack> {
+  const base = new URL(serverUrl);
+  base.pathname = `/shop_budgets_${process.pid}_${Date.now().toString(36)}`;
+  const urls = subgraphDatabaseUrls(base.toString());
+  const dropAll = () => Promise.all(SUBGRAPHS.map((name) => dropDatabase(urls[name])));
+  const logger = createLogger('budgets', 'silent');
+  const stoppers: Array<() => Promise<void>> = [];
+  let dir: string | undefined;
+  const stop = async () => {
+    for (const close of stoppers.reverse()) await close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    await dropAll();
+  };
+  try {
+    await prepareDatabases(urls);
+    await seed(urls);
+    // A secret of this run only: the subgraphs answer nothing but this gateway.
+    const INTERNAL_SIGNING_SECRET = randomBytes(32).toString('hex');
+    const env = (name: SubgraphName) => ({
+      PORT: '0',
+      DATABASE_URL: urls[name],
+      DATABASE_POOL_MAX: '5',
+      NODE_ENV: 'development',
+      INTERNAL_SIGNING_SECRET,
+    });
+    const products = await startProducts(loadConfig(productsEnv, env('products')), logger);
+    stoppers.push(() => products.close());
+    const others = await Promise.all([
+      startAccounts(loadConfig(accountsEnv, env('accounts')), logger),
+      startInventory(loadConfig(inventoryEnv, env('inventory')), logger),
+      startReviews(loadConfig(reviewsEnv, env('reviews')), logger),
+      startOrders(loadConfig(ordersEnv, { ...env('orders'), PRODUCTS_SUBGRAPH_URL: products.url }), logger),
+    ]);
+    for (const subgraph of others) stoppers.push(() => subgraph.close());
+    const [accounts, inventory, reviews, orders] = others;
+    const routingUrls = { accounts: accounts!.url, products: products.url, inventory: inventory!.url, reviews: reviews!.url, orders: orders!.url };
+    const composed = await composeSupergraph(await readSupergraphConfig(SUPERGRAPH_YAML), { routingUrls });
+    if (!composed.ok) throw new Error(`composition failed: ${JSON.stringify(composed.errors)}`);
+    dir = await mkdtemp(join(tmpdir(), 'shop-budgets-'));
+    const supergraphPath = join(dir, 'supergraph.graphql');
+    await writeFile(supergraphPath, composed.supergraphSdl);
+    const gateway = await startGateway(
+      loadGatewayConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        NODE_ENV: 'development',
+        SUPERGRAPH_PATH: supergraphPath,
+        INTERNAL_SIGNING_SECRET,
+        PERSISTED_DIR: join(dir, 'persisted'),
+        // Budgets measure big operations on purpose; cost limits are not what they check.
+        COST_MODE: 'measure',
+      }),
+      logger,
+    );
+    stoppers.push(() => gateway.close());
+    return { gatewayUrl: gateway.url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

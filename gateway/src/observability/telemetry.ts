@@ -1,0 +1,48 @@
+import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
+import { prettyFormatQueryPlan, type QueryPlan } from '@apollo/query-planner';
+import { trace } from '@opentelemetry/api';
+import {
+  createServiceMetrics,
+  currentScope,
+  graphqlTelemetryPlugin,
+  queryPlans,
+  tracedHandler,
+  type ServiceMetrics,
+} from '@shop/observability';
+import type { RequestHandler } from '@shop/service-kit';
+import type { GatewayContext } from '../context.ts';
+import { InstrumentedSubgraphDataSource } from './instrumented-data-source.ts';
+
+/** Everything the gateway adds to be traced and measured, so server.ts only plugs it in. */
+export function gatewayTelemetry(options: { production: boolean }) {
+  // @apollo/gateway otherwise sends its own usage metrics to Apollo's servers (and probes the GCP
+  // metadata service to describe the host) from every gateway. Telemetry here goes where this
+  // service's own configuration says; an explicit APOLLO_TELEMETRY_DISABLED=false still wins.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+  const metrics: ServiceMetrics = createServiceMetrics('gateway');
+  // The plan store returns the same object for a cached plan: a plan seen before is a cache hit.
+  // Weak, so evicted plans are not kept alive by this bookkeeping.
+  const seenPlans = new WeakSet<QueryPlan>();
+
+  const didResolveQueryPlan: Experimental_DidResolveQueryPlanCallback = ({ queryPlan }) => {
+    const result = seenPlans.has(queryPlan) ? 'hit' : 'miss';
+    seenPlans.add(queryPlan);
+    metrics.cacheLookups.inc({ cache: 'query_plan', result });
+    // The active span is @apollo/gateway's `gateway.request`; a miss also has a `gateway.plan` child.
+    trace.getActiveSpan()?.setAttribute('graphql.query_plan.cache', result);
+    const scope = currentScope();
+    if (scope?.report) queryPlans.set(scope, prettyFormatQueryPlan(queryPlan));
+  };
+
+  return {
+    metrics,
+    plugin: graphqlTelemetryPlugin<GatewayContext>('gateway'),
+    didResolveQueryPlan,
+    dataSource: (config: { name: string; url: string | undefined; fetcher: InstrumentedSubgraphDataSource['fetcher'] }) =>
+      new InstrumentedSubgraphDataSource({ ...config, metrics }),
+    // Call reports only outside production, and only for requests that ask (x-call-report: 1).
+    traced: (handler: RequestHandler): RequestHandler =>
+      tracedHandler(handler, { service: 'gateway', metrics, trustBaggage: false, callReports: !options.production }),
+    metricsRoute: ((req, res) => metrics.handler(req, res)) as RequestHandler,
+  };
+}

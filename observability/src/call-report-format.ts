@@ -1,0 +1,39 @@
+import type { CallReport } from './graphql-plugin.ts';
+
+const BAR_WIDTH = 40;
+/** SQL is cut here on screen; `--json` has the statement as recorded. */
+const SQL_WIDTH = 110;
+
+/**
+ * The call report as a person reads it: the query plan, then one line per internal call with
+ * its offset, duration and a bar on a shared time axis (a waterfall), then the totals.
+ */
+export function formatCallReport(report: CallReport): string {
+  const lines: string[] = [];
+  lines.push(`Operation: ${report.operation ?? '(anonymous)'}`);
+  if (report.queryPlan) lines.push('', 'Query plan:', report.queryPlan);
+  const end = Math.max(report.totals?.durationMs ?? 0, ...report.calls.map((c) => c.startMs + c.durationMs), 0.01);
+  const scale = BAR_WIDTH / end;
+  lines.push('', `Calls (waterfall over ${end.toFixed(1)} ms):`);
+  lines.push(`${'start ms'.padStart(9)} ${'dur ms'.padStart(8)}  ${'timeline'.padEnd(BAR_WIDTH)}  call`);
+  for (const call of report.calls) {
+    const from = Math.min(BAR_WIDTH - 1, Math.floor(call.startMs * scale));
+    const width = Math.max(1, Math.round(call.durationMs * scale));
+    const bar = (' '.repeat(from) + '█'.repeat(width)).slice(0, BAR_WIDTH).padEnd(BAR_WIDTH);
+    const label =
+      call.kind === 'fetch'
+        ? `fetch ${call.name}${call.size !== undefined ? ` (${call.size} representations)` : ''}`
+        : call.kind === 'batch'
+          ? `  batch ${call.service}:${call.name} (${call.size} keys)`
+          : `    sql ${call.service}: ${call.name.length > SQL_WIDTH ? `${call.name.slice(0, SQL_WIDTH - 1)}…` : call.name}`;
+    lines.push(`${call.startMs.toFixed(2).padStart(9)} ${call.durationMs.toFixed(2).padStart(8)}  ${bar}  ${label}${call.error ? '  ERROR' : ''}`);
+  }
+  if (report.totals) {
+    const t = report.totals;
+    lines.push(
+      '',
+      `Totals: ${t.subgraphFetches} subgraph fetches, ${t.dataLoaderBatches} DataLoader batches, ${t.sqlStatements} SQL statements, ${t.durationMs.toFixed(1)} ms at the gateway`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,51 @@
+import { SpanStatusCode } from '@opentelemetry/api';
+import { tracer } from './http-tracing.ts';
+import { currentScope, now, recordCall } from './request-scope.ts';
+
+/**
+ * Runs one DataLoader batch in a span (loader name, batch size), counts its size per
+ * operation, and lists it in the call report. SQL the batch sends becomes its children.
+ */
+export function traceBatch<T>(loader: string, size: number, fn: () => Promise<T>): Promise<T> {
+  const scope = currentScope();
+  const startedAt = now();
+  scope?.metrics.batchSize.observe({ loader, operation: scope.operation }, size);
+  return tracer.startActiveSpan(
+    `dataloader.batch ${loader}`,
+    { attributes: { 'dataloader.name': loader, 'dataloader.batch_size': size } },
+    async (span) => {
+      let failed = false;
+      try {
+        return await fn();
+      } catch (error) {
+        failed = true;
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
+        if (scope) recordCall(scope, { kind: 'batch', name: loader, size, startedAt, durationMs: now() - startedAt, error: failed });
+      }
+    },
+  );
+}
+
+/**
+ * Counts one SQL statement for the current request and lists it in the call report; returns
+ * the function to call when it completes. The statement's span is Prisma's (db_query).
+ */
+export function sqlStatementStarted(text: string): ((failed: boolean) => void) | null {
+  const scope = currentScope();
+  if (!scope) return null;
+  scope.sqlStatements += 1;
+  if (!scope.report) return null;
+  const startedAt = now();
+  return (failed) =>
+    recordCall(scope, {
+      kind: 'sql',
+      name: text.replace(/\s+/g, ' ').trim().slice(0, 240),
+      startedAt,
+      durationMs: now() - startedAt,
+      error: failed,
+    });
+}

@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { BoundedLabel } from './labels.ts';
+
+/** The pool numbers node-postgres exposes; read when Prometheus scrapes, not per query. */
+export interface PoolLike {
+  readonly totalCount: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
+  readonly options: { max?: number };
+}
+
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const COUNT_BUCKETS = [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100];
+const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+/** Error codes kept as label values; any other code counts as "error" so the label stays bounded. */
+const KNOWN_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'RATE_LIMITED',
+  'INTERNAL_SERVER_ERROR',
+]);
+
+export function outcomeOf(codes: readonly unknown[]): string {
+  if (codes.length === 0) return 'ok';
+  const code = codes.find((c) => typeof c === 'string' && KNOWN_CODES.has(c));
+  return typeof code === 'string' ? code : 'error';
+}
+
+/**
+ * One Prometheus registry per service (the integration tests run five services in one process,
+ * so a global registry would mix them), with every metric the dashboards and alerts read.
+ */
+export function createServiceMetrics(service: string, options: { maxOperations?: number } = {}) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  // Event-loop lag, heap, GC and CPU: the saturation signals of a Node process.
+  collectDefaultMetrics({ register: registry });
+  const operations = new BoundedLabel(options.maxOperations ?? 200);
+  const clients = new BoundedLabel(50, 'unknown');
+  const registers = [registry];
+
+  const metrics = {
+    registry,
+    service,
+    operations,
+    clients,
+    requests: new Counter({
+      name: 'graphql_requests_total',
+      help: 'GraphQL operations answered, by operation, client and outcome (ok or the first error code).',
+      labelNames: ['operation', 'client', 'outcome'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'graphql_request_duration_seconds',
+      help: 'Time from the request arriving to the response being ready, by operation and client.',
+      labelNames: ['operation', 'client'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    subgraphFetches: new Counter({
+      name: 'subgraph_fetches_total',
+      help: 'Subgraph fetches the gateway made, by subgraph and outcome.',
+      labelNames: ['subgraph', 'outcome'] as const,
+      registers,
+    }),
+    subgraphFetchDuration: new Histogram({
+      name: 'subgraph_fetch_duration_seconds',
+      help: 'Duration of one subgraph fetch, by subgraph.',
+      labelNames: ['subgraph'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    cacheLookups: new Counter({
+      name: 'cache_lookups_total',
+      help: 'Lookups in the query plan and persisted query caches, by cache and result (hit or miss).',
+      labelNames: ['cache', 'result'] as const,
+      registers,
+    }),
+    sqlStatements: new Histogram({
+      name: 'graphql_sql_statements',
+      help: 'SQL statements one request sent, by (client) operation.',
+      labelNames: ['operation'] as const,
+      buckets: COUNT_BUCKETS,
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'dataloader_batch_size',
+      help: 'Keys per DataLoader batch, by loader and (client) operation.',
+      labelNames: ['loader', 'operation'] as const,
+      buckets: BATCH_BUCKETS,
+      registers,
+    }),
+    /** Reports a pg pool's use at every scrape. */
+    observePool(pool: PoolLike): void {
+      new Gauge({
+        name: 'db_pool_connections',
+        help: 'Connections of the database pool, by state (total, idle, waiting clients, max).',
+        labelNames: ['state'] as const,
+        registers,
+        collect() {
+          this.set({ state: 'total' }, pool.totalCount);
+          this.set({ state: 'idle' }, pool.idleCount);
+          this.set({ state: 'waiting' }, pool.waitingCount);
+          this.set({ state: 'max' }, pool.options.max ?? 10);
+        },
+      });
+    },
+    /** GET /metrics in Prometheus' text format. */
+    async handler(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const body = await registry.metrics();
+      res.statusCode = 200;
+      res.setHeader('content-type', registry.contentType);
+      res.end(body);
+    },
+  };
+  return metrics;
+}
+export type ServiceMetrics = ReturnType<typeof createServiceMetrics>;

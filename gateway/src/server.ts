@@ -44,6 +44,7 @@ export async function startGateway(
   const production = config.NODE_ENV === 'production';
   let loadedId: string | null = null;
 
+  const telemetry = gatewayTelemetry({ production });
   // One connection for commands; the persisted store opens its own for pub/sub.
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableAutoPipelining: true }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
@@ -56,10 +57,11 @@ export async function startGateway(
       onError: (error: unknown) => logger.warn({ err: error }, 'persisted store error'),
     }),
     logger,
+    // Published operations keep their own metric labels, never folded into "other".
+    (snapshot) => telemetry.metrics.operations.allow([...snapshot.operations.values()].flatMap((ops) => [...ops.values()].map((op) => op.name))),
   );
   await registry.start();
 
-  const telemetry = gatewayTelemetry({ production });
   const subgraphClient = createSubgraphFetcher({
     connections: config.SUBGRAPH_CONNECTIONS,
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
@@ -145,6 +147,7 @@ export async function startGateway(
       const admit = (request: Record<string, unknown>) => {
         const decision = applyDocumentPolicy(request, client, registry);
         if (decision.unlisted) {
+          telemetry.metrics.unlistedOperations.inc({ client: telemetry.metrics.clients.value(client.name) });
           logger.warn({ client: client.name, requestId, operationName: request.operationName }, 'operation not in the client\'s manifests');
         }
         persistedQueryId ??= decision.persistedQueryId;

@@ -112,6 +112,10 @@ describe('trusted documents for partners', () => {
 
     const logged = await post(stack.gatewayUrl, { query: '{ users(first: 1) { id } }' }, { 'x-api-key': 'shop_test_web_key_0123456789abcd' });
     expect(logged.body.errors).toBeUndefined();
+    // ...and counts it, under the registered client's name.
+    const metrics = await (await fetch(stack.gatewayUrl.replace(/graphql$/, 'metrics'))).text();
+    expect(metrics).toMatch(/persisted_query_unlisted_total\{[^}]*client="web"[^}]*\} 1/);
+    expect(metrics).toMatch(/graphql_requests_total\{[^}]*client="partner"[^}]*\} [1-9]/);
   });
 });
 

@@ -33,11 +33,16 @@ function endWith(span: Span) {
  */
 export function graphqlTelemetryPlugin<Ctx extends BaseContext>(role: 'gateway' | 'subgraph'): ApolloServerPlugin<Ctx> {
   return {
-    async requestDidStart({ request }) {
+    async requestDidStart({ request, contextValue }) {
       const scope = currentScope();
       const span = trace.getActiveSpan();
+      // The gateway's context knows the id of a trusted document (already swapped for its text)
+      // and the registered client; an APQ hash is still in the request.
+      const known = contextValue as { persistedQueryId?: unknown; client?: { name?: unknown } };
       const persisted = (request.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery;
-      const persistedId = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
+      const persistedId =
+        typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : typeof known.persistedQueryId === 'string' ? known.persistedQueryId : undefined;
+      if (role === 'gateway' && scope && typeof known.client?.name === 'string') scope.client = scope.metrics.clients.value(known.client.name);
       if (persistedId) span?.setAttribute('graphql.persisted_query.id', persistedId);
       const sentQuery = Boolean(request.query);
       let codes: unknown[] = [];

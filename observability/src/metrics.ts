@@ -84,6 +84,12 @@ export function createServiceMetrics(service: string, options: { maxOperations?:
       labelNames: ['cache', 'result'] as const,
       registers,
     }),
+    unlistedOperations: new Counter({
+      name: 'persisted_query_unlisted_total',
+      help: "Operations a client under the `log` policy sent that are not in its published manifests, by client.",
+      labelNames: ['client'] as const,
+      registers,
+    }),
     sqlStatements: new Histogram({
       name: 'graphql_sql_statements',
       help: 'SQL statements one request sent, by (client) operation.',

@@ -16,10 +16,13 @@ export class PersistedRegistry {
   constructor(
     private readonly store: PersistedStore,
     private readonly logger: Logger,
+    /** Told of every snapshot loaded (e.g. to label metrics by the published operation names). */
+    private readonly onLoad: (snapshot: PersistedSnapshot) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
     this.snapshot = await this.store.load();
+    this.onLoad(this.snapshot);
     this.stopWatching = this.store.watch(() => {
       this.reloading = this.reloading.then(() => this.reload());
     });
@@ -28,6 +31,7 @@ export class PersistedRegistry {
   private async reload(): Promise<void> {
     try {
       this.snapshot = await this.store.load();
+      this.onLoad(this.snapshot);
       this.logger.info(
         { clients: this.snapshot.clientsByName.size, operations: [...this.snapshot.operations.values()].reduce((n, m) => n + m.size, 0) },
         'persisted operations reloaded',

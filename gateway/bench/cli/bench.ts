@@ -1,0 +1,120 @@
+/**
+ * `npm run bench`: starts each set of subgraphs and each gateway itself, loads every gateway
+ * with the same scenarios over loopback for a bounded time, and prints (and writes) one table.
+ * Every gateway is measured in the same run on the same subgraphs, so the ratios hold even on
+ * a noisy machine where the absolute numbers do not.
+ *
+ * Flags mirror the BENCH_* variables: --duration 12 --warmup 3 --connections 50
+ * --sets reference,shop --gateways apollo,ours --scenarios benchmark,me --output path|-
+ */
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { loadConfig } from '@shop/service-kit';
+import { GATEWAYS } from '../gateways.ts';
+import { runLoad } from '../load.ts';
+import { sampleResources, startGatewayProcess, startSubgraphHost } from '../processes.ts';
+import { renderReport, type Row } from '../report.ts';
+import { isCorrect, SCENARIOS, type SubgraphSet } from '../scenarios.ts';
+
+const list = (all: readonly string[]) =>
+  z
+    .string()
+    .default(all.join(','))
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((names) => names.every((n) => all.includes(n)), { message: `expected a comma-separated subset of ${all.join(',')}` });
+
+const benchEnv = z.object({
+  BENCH_DURATION: z.coerce.number().positive().max(600).default(12),
+  BENCH_WARMUP: z.coerce.number().min(0).max(120).default(3),
+  BENCH_CONNECTIONS: z.coerce.number().int().positive().max(1000).default(50),
+  BENCH_SETS: list(['reference', 'shop']),
+  BENCH_GATEWAYS: list(GATEWAYS.map((g) => g.id)),
+  BENCH_SCENARIOS: list(SCENARIOS.map((s) => s.id)),
+  BENCH_OUTPUT: z.string().default(fileURLToPath(new URL('../RESULTS.md', import.meta.url))),
+  BENCH_DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/shop_bench'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+});
+
+const { values: flags } = parseArgs({
+  options: Object.fromEntries(
+    ['duration', 'warmup', 'connections', 'sets', 'gateways', 'scenarios', 'output'].map((name) => [name, { type: 'string' as const }]),
+  ),
+});
+const fromFlags = Object.fromEntries(Object.entries(flags).map(([k, v]) => [`BENCH_${k.toUpperCase()}`, v]));
+const options = loadConfig(benchEnv, { ...process.env, ...fromFlags });
+const command = ['npm run bench', ...process.argv.slice(2)].join(' ');
+
+const rows: Row[] = [];
+const started = new Date();
+for (const set of options.BENCH_SETS as SubgraphSet[]) {
+  const scenarios = SCENARIOS.filter((s) => s.sets.includes(set) && options.BENCH_SCENARIOS.includes(s.id));
+  if (scenarios.length === 0) continue;
+  console.log(`\n== ${set} subgraphs`);
+  const host = await startSubgraphHost(set, { BENCH_DATABASE_URL: options.BENCH_DATABASE_URL });
+  try {
+    for (const spec of GATEWAYS.filter((g) => options.BENCH_GATEWAYS.includes(g.id))) {
+      const gateway = await startGatewayProcess(spec.entry, {
+        ...spec.env,
+        SUPERGRAPH_PATH: host.ready.supergraphPath,
+        REDIS_URL: options.REDIS_URL,
+      });
+      try {
+        for (const scenario of scenarios) {
+          const row: Row = { set, scenario: scenario.id, gateway: spec.id, label: spec.label, baseline: spec.baseline ?? false };
+          rows.push(row);
+          if (scenario.needsIdentity && !spec.identity) {
+            row.skipped = 'does not verify our tokens';
+            continue;
+          }
+          const requests = await scenario.requests(set);
+          for (const request of (await scenario.prime?.(set)) ?? []) {
+            await fetch(gateway.url, { method: 'POST', headers: request.headers, body: request.body });
+          }
+          // One checked answer per request before any load: a gateway that answers wrongly is
+          // reported as such, not timed.
+          const exactBodies: Array<string | undefined> = [];
+          let problem: string | undefined;
+          for (const [index, request] of requests.entries()) {
+            const response = await fetch(gateway.url, { method: 'POST', headers: request.headers, body: request.body });
+            const body = await response.text();
+            const expected = scenario.expected?.(set, index);
+            if (!isCorrect(response.status, body, expected)) problem = `wrong answer: ${response.status} ${body.slice(0, 200)}`;
+            exactBodies.push(expected === undefined ? undefined : body);
+          }
+          if (problem) {
+            row.skipped = problem;
+            console.log(`  ${spec.id} ${scenario.id}: ${problem}`);
+            continue;
+          }
+          const load = { url: gateway.url, connections: options.BENCH_CONNECTIONS, requests, exactBodies };
+          if (options.BENCH_WARMUP > 0) await runLoad({ ...load, durationSeconds: options.BENCH_WARMUP });
+          const before = await host.counts();
+          const sampler = sampleResources(gateway.pid);
+          const result = await runLoad({ ...load, durationSeconds: options.BENCH_DURATION });
+          const resources = await sampler.stop();
+          const after = await host.counts();
+          Object.assign(row, result, resources, {
+            fetchesPerRequest: (after.fetches - before.fetches) / Math.max(1, result.requests),
+            sqlPerRequest: after.sql === null || before.sql === null ? null : (after.sql - before.sql) / Math.max(1, result.requests),
+          });
+          console.log(
+            `  ${spec.id.padEnd(18)} ${scenario.id.padEnd(10)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}  rss ${(resources.peakRssBytes / 2 ** 20).toFixed(0)} MB`,
+          );
+        }
+      } finally {
+        await gateway.stop();
+      }
+    }
+  } finally {
+    await host.stop();
+  }
+}
+
+const report = await renderReport({ rows, command, started, options: { duration: options.BENCH_DURATION, warmup: options.BENCH_WARMUP, connections: options.BENCH_CONNECTIONS } });
+console.log(`\n${report}`);
+if (options.BENCH_OUTPUT !== '-') {
+  await writeFile(options.BENCH_OUTPUT, report);
+  console.log(`written to ${options.BENCH_OUTPUT}`);
+}

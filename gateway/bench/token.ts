@@ -1,0 +1,12 @@
+import { SignJWT } from 'jose';
+import { DEVELOPMENT_JWT_SECRET } from '../src/config.ts';
+
+/** A bearer token our gateway accepts in development (the bench runs it with the default secret). */
+export function tokenFor(userId: number): Promise<string> {
+  return new SignJWT({ scope: 'read write' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(String(userId))
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(DEVELOPMENT_JWT_SECRET));
+}

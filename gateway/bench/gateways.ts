@@ -22,6 +22,13 @@ export const GATEWAYS: GatewaySpec[] = [
   { id: 'hive-dedup', label: '@graphql-hive/gateway, inbound dedup', entry: entry('./peers/hive-gateway.ts'), env: { INBOUND_DEDUP: 'true' }, identity: false },
   { id: 'ours', label: 'ours (defaults)', entry: OURS, env: {}, identity: true },
   { id: 'ours-nodedup', label: 'ours, inbound dedup off', entry: OURS, env: { INBOUND_DEDUP: 'false' }, identity: true },
+  {
+    id: 'ours-nodedup-all',
+    label: 'ours, inbound and subgraph dedup off',
+    entry: OURS,
+    env: { INBOUND_DEDUP: 'false', SUBGRAPH_DEDUP: 'false' },
+    identity: true,
+  },
   { id: 'ours-cache-memory', label: 'ours, response cache (memory)', entry: OURS, env: { RESPONSE_CACHE: 'memory' }, identity: true },
   { id: 'ours-cache-redis', label: 'ours, response cache (Redis)', entry: OURS, env: { RESPONSE_CACHE: 'redis' }, identity: true },
   { id: 'ours-workers', label: 'ours, 2 workers', entry: OURS, env: { WORKERS: '2' }, identity: true },

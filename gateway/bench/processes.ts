@@ -64,7 +64,8 @@ export async function startGatewayProcess(entry: string, env: Record<string, str
   const port = await freePort();
   const child = fork(entry, [], {
     execArgv: TSX,
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    // Loopback only: no peer may phone home (@apollo/gateway's usage telemetry and its cloud probes).
+    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'development', APOLLO_TELEMETRY_DISABLED: 'true', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const url = `http://127.0.0.1:${port}/graphql`;

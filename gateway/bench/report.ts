@@ -12,6 +12,10 @@ export interface Row extends Partial<LoadResult>, Partial<ResourceSample> {
   label: string;
   baseline: boolean;
   skipped?: string;
+  /** One request alone: what its query plan costs. */
+  singleFetches?: number;
+  singleSql?: number | null;
+  /** Under the load: less than alone when identical fetches are shared. */
   fetchesPerRequest?: number;
   sqlPerRequest?: number | null;
 }
@@ -61,16 +65,16 @@ export async function renderReport(input: {
       const rows = input.rows.filter((r) => r.set === set && r.scenario === scenario);
       const baseline = rows.find((r) => r.baseline)?.requestsPerSecond;
       lines.push(`### ${scenario}`, '');
-      lines.push('| gateway | req/s | x plain @apollo/gateway | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | CPU % | subgraph fetches/req | SQL/req |');
-      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      lines.push('| gateway | req/s | x plain @apollo/gateway | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | CPU % | fetches/req alone | fetches/req loaded | SQL/req alone | SQL/req loaded |');
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
       for (const row of rows) {
         if (row.skipped) {
-          lines.push(`| ${row.label} | n/a: ${row.skipped.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | | | | | | | | | |`);
+          lines.push(`| ${row.label} | n/a: ${row.skipped.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | | | | | | | | | | | |`);
           continue;
         }
         const ratio = baseline && row.requestsPerSecond !== undefined ? `${(row.requestsPerSecond / baseline).toFixed(2)}x` : '';
         lines.push(
-          `| ${row.label} | ${num(row.requestsPerSecond)} | ${ratio} | ${num(row.p50, 1)} | ${num(row.p95, 1)} | ${num(row.p99, 1)} | ${row.errors ?? ''} | ${num((row.peakRssBytes ?? 0) / 2 ** 20)} | ${num(row.cpuPercent)} | ${num(row.fetchesPerRequest, 2)} | ${row.sqlPerRequest == null ? '–' : num(row.sqlPerRequest, 2)} |`,
+          `| ${row.label} | ${num(row.requestsPerSecond)} | ${ratio} | ${num(row.p50, 1)} | ${num(row.p95, 1)} | ${num(row.p99, 1)} | ${row.errors ?? ''} | ${num((row.peakRssBytes ?? 0) / 2 ** 20)} | ${num(row.cpuPercent)} | ${num(row.singleFetches, 2)} | ${num(row.fetchesPerRequest, 2)} | ${row.singleSql == null ? '–' : num(row.singleSql, 2)} | ${row.sqlPerRequest == null ? '–' : num(row.sqlPerRequest, 2)} |`,
         );
       }
       lines.push('');

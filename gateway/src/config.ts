@@ -7,6 +7,13 @@ export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
 
+/** An on/off switch: `true|false` (also 1/0, on/off). */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'on', 'off'], { message: 'expected true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'on');
+
 export const gatewayEnv = z
   .object({
     NODE_ENV: env.nodeEnv(),
@@ -27,6 +34,26 @@ export const gatewayEnv = z
     /** Keep-alive connections per subgraph origin. */
     SUBGRAPH_CONNECTIONS: env.positiveInt(64, 10_000),
     DRAIN_TIMEOUT_MS: env.positiveInt(10_000, 600_000),
+    // Speed features (issue 5); each one's module says what it does and when it is safe.
+    /** Identical in-flight queries (document, variables, identity) share one execution. */
+    INBOUND_DEDUP: flag(true),
+    /** Identical in-flight subgraph query fetches share one HTTP call. */
+    SUBGRAPH_DEDUP: flag(true),
+    /** Whole-response cache for queries, honouring the @cacheControl policy; per identity for PRIVATE data. */
+    RESPONSE_CACHE: z.enum(['off', 'memory', 'redis']).default('off'),
+    /** Largest in-process response cache, in MiB (RESPONSE_CACHE=memory). */
+    RESPONSE_CACHE_MAX_MB: env.positiveInt(64, 16_384),
+    /** Redis shared by every replica (RESPONSE_CACHE=redis). */
+    REDIS_URL: z
+      .string()
+      .refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379'),
+    /** Gateway processes serving one port (node:cluster); 1 serves from this process. */
+    WORKERS: env.positiveInt(1, 256),
+    /** Approximate size of the query plan cache, in MiB. */
+    QUERY_PLAN_CACHE_MB: env.positiveInt(30, 16_384),
+    /** Approximate size of the parsed and validated document cache, in MiB. */
+    DOCUMENT_CACHE_MB: env.positiveInt(30, 16_384),
   })
   .superRefine((config, ctx) => {
     if (config.NODE_ENV === 'production' && config.AUTH_JWT_SECRET === DEVELOPMENT_JWT_SECRET) {

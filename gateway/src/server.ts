@@ -1,10 +1,13 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { DocumentNode } from 'graphql';
 import { createLogger, type Logger } from '@shop/observability';
 import { createGraphQLHandler, startServiceServer, type ServiceServer } from '@shop/service-kit';
 import { createAuthenticator } from './auth.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
+import { createSpeedFeatures, withMiddlewares } from './speed/index.ts';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraph-data-source.ts';
 import { fileSupergraph } from './supergraph/file-supergraph.ts';
 
@@ -26,7 +29,16 @@ export async function startGateway(
     connections: config.SUBGRAPH_CONNECTIONS,
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
   });
+  const speed = createSpeedFeatures<GatewayContext>(config, {
+    logger,
+    // Called per request only, after `authenticate` below is defined.
+    identify: async (authorization) => (await authenticate(authorization)).userId,
+  });
+  const subgraphFetcher = speed.subgraphFetcher(subgraphClient.fetcher);
 
+  // Unless asked for, @apollo/gateway 2.14 sends usage metrics to Apollo and, to label them, probes
+  // cloud metadata endpoints at start-up: network traffic and work no deployment here asked for.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: fileSupergraph({
       path: config.SUPERGRAPH_PATH,
@@ -39,10 +51,11 @@ export async function startGateway(
     // Validate every supergraph, also in production: a broken file must be rejected, not half-served.
     validateSupergraph: true,
     logger,
+    experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MB,
     buildService: ({ name, url }) =>
       new SubgraphDataSource({
         url: config.subgraphUrlOverrides[name] ?? url,
-        fetcher: subgraphClient.fetcher,
+        fetcher: subgraphFetcher,
       }),
   });
 
@@ -52,6 +65,11 @@ export async function startGateway(
     introspection: !production,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: !production,
+    documentStore: new InMemoryLRUCache<DocumentNode>({
+      maxSize: config.DOCUMENT_CACHE_MB * 2 ** 20,
+      sizeCalculation: InMemoryLRUCache.sizeCalculation,
+    }),
+    plugins: speed.plugins,
   });
   await apollo.start();
 
@@ -60,7 +78,7 @@ export async function startGateway(
     issuer: config.AUTH_JWT_ISSUER,
     audience: config.AUTH_JWT_AUDIENCE,
   });
-  const graphql = createGraphQLHandler(apollo, {
+  const graphql = createGraphQLHandler(withMiddlewares(apollo, speed.middlewares), {
     maxBodyBytes: config.MAX_BODY_BYTES,
     context: async ({ req }) => ({
       caller: await authenticate(req.headers.authorization),
@@ -85,6 +103,7 @@ export async function startGateway(
       await server.close();
       await apollo.stop();
       await subgraphClient.close();
+      await speed.close();
     },
   };
 }

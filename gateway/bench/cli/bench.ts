@@ -14,9 +14,10 @@ import { z } from 'zod';
 import { loadConfig } from '@shop/service-kit';
 import { GATEWAYS } from '../gateways.ts';
 import { runLoad } from '../load.ts';
-import { sampleResources, startGatewayProcess, startSubgraphHost } from '../processes.ts';
+import { sampleResources, startGatewayProcess, startSubgraphHost, type SubgraphHost } from '../processes.ts';
+import type { HostCounts } from '../protocol.ts';
 import { renderReport, type Row } from '../report.ts';
-import { isCorrect, SCENARIOS, type SubgraphSet } from '../scenarios.ts';
+import { isCorrect, SCENARIOS, type LoadRequest, type SubgraphSet } from '../scenarios.ts';
 
 const list = (all: readonly string[]) =>
   z
@@ -69,8 +70,9 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
             continue;
           }
           const requests = await scenario.requests(set);
+          // Sent a few times so each worker process of a multi-worker gateway sees it.
           for (const request of (await scenario.prime?.(set)) ?? []) {
-            await fetch(gateway.url, { method: 'POST', headers: request.headers, body: request.body });
+            for (let i = 0; i < 8; i += 1) await fetch(gateway.url, { method: 'POST', headers: request.headers, body: request.body });
           }
           // One checked answer per request before any load: a gateway that answers wrongly is
           // reported as such, not timed.
@@ -88,14 +90,18 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
             console.log(`  ${spec.id} ${scenario.id}: ${problem}`);
             continue;
           }
+          // Internal calls of one request alone (no concurrency to share fetches with): what the plan costs.
+          const single = await perRequestCounts(host, gateway.url, requests);
           const load = { url: gateway.url, connections: options.BENCH_CONNECTIONS, requests, exactBodies };
           if (options.BENCH_WARMUP > 0) await runLoad({ ...load, durationSeconds: options.BENCH_WARMUP });
-          const before = await host.counts();
+          const before = await settledCounts(host);
           const sampler = sampleResources(gateway.pid);
           const result = await runLoad({ ...load, durationSeconds: options.BENCH_DURATION });
           const resources = await sampler.stop();
-          const after = await host.counts();
+          const after = await settledCounts(host);
           Object.assign(row, result, resources, {
+            singleFetches: single.fetches,
+            singleSql: single.sql,
             fetchesPerRequest: (after.fetches - before.fetches) / Math.max(1, result.requests),
             sqlPerRequest: after.sql === null || before.sql === null ? null : (after.sql - before.sql) / Math.max(1, result.requests),
           });
@@ -117,4 +123,27 @@ console.log(`\n${report}`);
 if (options.BENCH_OUTPUT !== '-') {
   await writeFile(options.BENCH_OUTPUT, report);
   console.log(`written to ${options.BENCH_OUTPUT}`);
+}
+
+/** Counts once no request is in flight any more (the ones a load run left behind have finished). */
+async function settledCounts(host: SubgraphHost): Promise<HostCounts> {
+  let last = await host.counts();
+  for (let i = 0; i < 50; i += 1) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = await host.counts();
+    if (now.fetches === last.fetches && now.sql === last.sql) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** Subgraph fetches and SQL statements per request, one request at a time. */
+async function perRequestCounts(host: SubgraphHost, url: string, requests: LoadRequest[]): Promise<HostCounts> {
+  const before = await settledCounts(host);
+  for (const request of requests) await fetch(url, { method: 'POST', headers: request.headers, body: request.body }).then((r) => r.text());
+  const after = await settledCounts(host);
+  return {
+    fetches: (after.fetches - before.fetches) / requests.length,
+    sql: after.sql === null || before.sql === null ? null : (after.sql - before.sql) / requests.length,
+  };
 }

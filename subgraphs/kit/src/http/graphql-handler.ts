@@ -17,7 +17,8 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Prom
  * services need nothing else from a framework and this sits on every request's hot path.
  */
 export function createGraphQLHandler<Ctx extends BaseContext>(
-  server: ApolloServer<Ctx>,
+  // Only this method is used, so a gateway can put caching or deduplication in front of it.
+  server: Pick<ApolloServer<Ctx>, 'executeHTTPGraphQLRequest'>,
   options: GraphQLHandlerOptions<Ctx>,
 ): RequestHandler {
   return async (req, res) => {

@@ -1,0 +1,48 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Logger } from '@shop/observability';
+import type { GatewayConfig } from '../config.ts';
+import { inboundDedup } from './inbound-dedup.ts';
+import { OperationKinds } from './operation-kinds.ts';
+import type { HttpMiddleware } from './pipeline.ts';
+import { responseCache } from './response-cache.ts';
+import { memoryStore, redisStore, type ResponseStore } from './response-store.ts';
+import { dedupSubgraphFetches } from './subgraph-dedup.ts';
+
+export { withMiddlewares } from './pipeline.ts';
+
+export interface SpeedFeatures<Ctx extends BaseContext> {
+  /** Apollo plugins the features need (none when every feature is off). */
+  plugins: ApolloServerPlugin<Ctx>[];
+  /** Steps in front of Apollo's execution, outermost first. */
+  middlewares: HttpMiddleware[];
+  subgraphFetcher(fetcher: Fetcher): Fetcher;
+  close(): Promise<void>;
+}
+
+/** The optional speed features, as configured: each is its own module, assembled here. */
+export function createSpeedFeatures<Ctx extends BaseContext>(
+  config: GatewayConfig,
+  deps: { logger: Logger; identify(authorization: string | undefined): Promise<number | null> },
+): SpeedFeatures<Ctx> {
+  const kinds = new OperationKinds();
+  const middlewares: HttpMiddleware[] = [];
+  let store: ResponseStore | undefined;
+  if (config.RESPONSE_CACHE !== 'off') {
+    store =
+      config.RESPONSE_CACHE === 'redis'
+        ? redisStore(config.REDIS_URL, (error) => deps.logger.warn({ err: error }, 'response cache Redis error'))
+        : memoryStore(config.RESPONSE_CACHE_MAX_MB * 2 ** 20);
+    middlewares.push(responseCache({ store, kinds, identify: deps.identify, logger: deps.logger }));
+  }
+  // Inside the cache: a burst of identical misses executes once and fills the cache once.
+  if (config.INBOUND_DEDUP) middlewares.push(inboundDedup(kinds));
+  return {
+    plugins: middlewares.length > 0 ? [kinds.plugin<Ctx>()] : [],
+    middlewares,
+    subgraphFetcher: (fetcher) => (config.SUBGRAPH_DEDUP ? dedupSubgraphFetches(fetcher) : fetcher),
+    close: async () => {
+      await store?.close();
+    },
+  };
+}

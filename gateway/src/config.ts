@@ -48,6 +48,8 @@ export const gatewayEnv = z
       .string()
       .refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// or rediss:// URL')
       .default('redis://127.0.0.1:6379'),
+    /** Prefix of the cache's Redis keys, so deployments (and test runs) sharing a Redis stay apart. */
+    RESPONSE_CACHE_NAMESPACE: z.string().min(1).default('shop:gateway:response:'),
     /** Gateway processes serving one port (node:cluster); 1 serves from this process. */
     WORKERS: env.positiveInt(1, 256),
     /** Approximate size of the query plan cache, in MiB. */

@@ -32,6 +32,20 @@ describe('gateway configuration', () => {
     expect(error.message).toMatch(/AUTH_JWT_SECRET: expected at least 32 characters/);
   });
 
+  it('has the speed features at their defaults and names bad values', () => {
+    expect(loadGatewayConfig({})).toMatchObject({ INBOUND_DEDUP: true, SUBGRAPH_DEDUP: true, RESPONSE_CACHE: 'off', WORKERS: 1 });
+    expect(loadGatewayConfig({ INBOUND_DEDUP: 'false', RESPONSE_CACHE: 'redis', WORKERS: '4' })).toMatchObject({
+      INBOUND_DEDUP: false,
+      RESPONSE_CACHE: 'redis',
+      WORKERS: 4,
+    });
+    const error = configError({ INBOUND_DEDUP: 'maybe', RESPONSE_CACHE: 'disk', REDIS_URL: 'http://x', WORKERS: '0' });
+    expect(error.message).toMatch(/INBOUND_DEDUP: expected true or false/);
+    expect(error.message).toMatch(/RESPONSE_CACHE: .*\(got "disk"\)/);
+    expect(error.message).toMatch(/REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/);
+    expect(error.message).toMatch(/WORKERS: expected a positive integer/);
+  });
+
   it('refuses the public development secret in production', () => {
     expect(configError({ NODE_ENV: 'production' }).message).toMatch(/AUTH_JWT_SECRET: must be set to a secret of your own in production/);
     expect(loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40) }).NODE_ENV).toBe('production');

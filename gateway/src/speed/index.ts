@@ -33,7 +33,9 @@ export function createSpeedFeatures<Ctx extends BaseContext>(
       config.RESPONSE_CACHE === 'redis'
         ? redisStore(config.REDIS_URL, (error) => deps.logger.warn({ err: error }, 'response cache Redis error'))
         : memoryStore(config.RESPONSE_CACHE_MAX_MB * 2 ** 20);
-    middlewares.push(responseCache({ store, kinds, identify: deps.identify, logger: deps.logger }));
+    middlewares.push(
+      responseCache({ store, kinds, identify: deps.identify, logger: deps.logger, prefix: config.RESPONSE_CACHE_NAMESPACE }),
+    );
   }
   // Inside the cache: a burst of identical misses executes once and fills the cache once.
   if (config.INBOUND_DEDUP) middlewares.push(inboundDedup(kinds));

@@ -28,7 +28,7 @@ const CACHEABLE = /^max-age=(\d+), (public|private)$/;
  * verified before any look-up, so an expired or forged token never reads the cache.
  */
 export function responseCache(options: ResponseCacheOptions): HttpMiddleware {
-  const prefix = options.prefix ?? 'shop:gateway:response:';
+  const prefix = options.prefix ?? '';
   const { store, kinds, logger } = options;
   const storeFailed = (error: unknown) => logger.warn({ err: error }, 'response cache unavailable; answering without it');
 

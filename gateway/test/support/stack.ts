@@ -56,7 +56,7 @@ export function tokenFor(userId: number, options: { expiresIn?: string; secret?:
  * The real services, in this process, over real HTTP on ephemeral loopback ports, on the
  * seeded PostgreSQL databases of this test run.
  */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(gatewayEnv: Record<string, string> = {}): Promise<TestStack> {
   const databaseUrls = inject('databaseUrls');
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const base = (name: SubgraphName) => ({ PORT: '0', DATABASE_URL: databaseUrls[name], DATABASE_POOL_MAX: '5', NODE_ENV: 'test' });
@@ -78,7 +78,7 @@ export async function startTestStack(): Promise<TestStack> {
   await writeFile(supergraphPath, composed.supergraphSdl);
 
   const gateway = await startGateway(
-    loadGatewayConfig({ PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', SUPERGRAPH_PATH: supergraphPath, SUPERGRAPH_POLL_MS: '50' }),
+    loadGatewayConfig({ PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', SUPERGRAPH_PATH: supergraphPath, SUPERGRAPH_POLL_MS: '50', ...gatewayEnv }),
     logger,
   );
   const sqlStats = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphs[n].db.stats])) as Record<SubgraphName, SqlStats>;

@@ -60,10 +60,10 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-export async function startGatewayProcess(entry: string, env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess(entry: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<GatewayProcess> {
   const port = await freePort();
   const child = fork(entry, [], {
-    execArgv: TSX,
+    execArgv: [...nodeFlags, ...TSX],
     // Loopback only: no peer may phone home (@apollo/gateway's usage telemetry and its cloud probes).
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'development', APOLLO_TELEMETRY_DISABLED: 'true', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

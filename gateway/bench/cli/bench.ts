@@ -60,7 +60,7 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
         ...spec.env,
         SUPERGRAPH_PATH: host.ready.supergraphPath,
         REDIS_URL: options.REDIS_URL,
-      });
+      }, spec.nodeFlags);
       try {
         for (const scenario of scenarios) {
           const row: Row = { set, scenario: scenario.id, gateway: spec.id, label: spec.label, baseline: spec.baseline ?? false };

@@ -28,6 +28,8 @@ export function createSpeedFeatures<Ctx extends BaseContext>(
   const kinds = new OperationKinds();
   const middlewares: HttpMiddleware[] = [];
   let store: ResponseStore | undefined;
+  // Outermost: a burst of identical requests makes one cache look-up and, on a miss, one execution.
+  if (config.INBOUND_DEDUP) middlewares.push(inboundDedup(kinds));
   if (config.RESPONSE_CACHE !== 'off') {
     store =
       config.RESPONSE_CACHE === 'redis'
@@ -37,8 +39,6 @@ export function createSpeedFeatures<Ctx extends BaseContext>(
       responseCache({ store, kinds, identify: deps.identify, logger: deps.logger, prefix: config.RESPONSE_CACHE_NAMESPACE }),
     );
   }
-  // Inside the cache: a burst of identical misses executes once and fills the cache once.
-  if (config.INBOUND_DEDUP) middlewares.push(inboundDedup(kinds));
   return {
     plugins: middlewares.length > 0 ? [kinds.plugin<Ctx>()] : [],
     middlewares,

@@ -36,5 +36,6 @@ export const GATEWAYS: GatewaySpec[] = [
   },
   { id: 'ours-cache-memory', label: 'ours, response cache (memory)', entry: OURS, nodeFlags: OURS_FLAGS, env: { RESPONSE_CACHE: 'memory' }, identity: true },
   { id: 'ours-cache-redis', label: 'ours, response cache (Redis)', entry: OURS, nodeFlags: OURS_FLAGS, env: { RESPONSE_CACHE: 'redis' }, identity: true },
+  { id: 'ours-compression', label: 'ours, compression (br/gzip)', entry: OURS, nodeFlags: OURS_FLAGS, env: { COMPRESSION: 'true' }, identity: true },
   { id: 'ours-workers', label: 'ours, 2 workers', entry: OURS, nodeFlags: OURS_FLAGS, env: { WORKERS: '2' }, identity: true },
 ];

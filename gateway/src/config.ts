@@ -50,6 +50,10 @@ export const gatewayEnv = z
       .default('redis://127.0.0.1:6379'),
     /** Prefix of the cache's Redis keys, so deployments (and test runs) sharing a Redis stay apart. */
     RESPONSE_CACHE_NAMESPACE: z.string().min(1).default('shop:gateway:response:'),
+    /** Compress answers for clients that accept br or gzip (off: loopback and proxies that compress). */
+    COMPRESSION: flag(false),
+    /** Smallest answer that is compressed, in bytes. */
+    COMPRESSION_MIN_BYTES: env.positiveInt(1024, 100 * 1024 * 1024),
     /** Gateway processes serving one port (node:cluster); 1 serves from this process. */
     WORKERS: env.positiveInt(1, 256),
     /** Approximate size of the query plan cache, in MiB. */

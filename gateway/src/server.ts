@@ -80,6 +80,7 @@ export async function startGateway(
   });
   const graphql = createGraphQLHandler(withMiddlewares(apollo, speed.middlewares), {
     maxBodyBytes: config.MAX_BODY_BYTES,
+    encode: speed.encode,
     context: async ({ req }) => ({
       caller: await authenticate(req.headers.authorization),
       requestHeaders: req.headers,

@@ -65,7 +65,7 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
         for (const scenario of scenarios) {
           const row: Row = { set, scenario: scenario.id, gateway: spec.id, label: spec.label, baseline: spec.baseline ?? false };
           rows.push(row);
-          if (scenario.needsIdentity && !spec.identity) {
+          if (scenario.needsIdentity(set) && !spec.identity) {
             row.skipped = 'does not verify our tokens';
             continue;
           }

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { Logger } from '@shop/observability';
 import type { GatewayConfig } from '../config.ts';
+import { createEncoder } from './compression.ts';
 import { inboundDedup } from './inbound-dedup.ts';
 import { OperationKinds } from './operation-kinds.ts';
 import type { HttpMiddleware } from './pipeline.ts';
@@ -17,6 +18,8 @@ export interface SpeedFeatures<Ctx extends BaseContext> {
   /** Steps in front of Apollo's execution, outermost first. */
   middlewares: HttpMiddleware[];
   subgraphFetcher(fetcher: Fetcher): Fetcher;
+  /** Compresses answers for the node:http bridge, when configured. */
+  encode?: ReturnType<typeof createEncoder>;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,7 @@ export function createSpeedFeatures<Ctx extends BaseContext>(
   return {
     plugins: middlewares.length > 0 ? [kinds.plugin<Ctx>()] : [],
     middlewares,
+    ...(config.COMPRESSION ? { encode: createEncoder({ minBytes: config.COMPRESSION_MIN_BYTES }) } : {}),
     subgraphFetcher: (fetcher) => (config.SUBGRAPH_DEDUP ? dedupSubgraphFetches(fetcher) : fetcher),
     close: async () => {
       await store?.close();

@@ -7,6 +7,11 @@ export interface GraphQLHandlerOptions<Ctx extends BaseContext> {
   context: ContextFunction<[{ req: IncomingMessage }], Ctx>;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
+  /**
+   * Encodes a complete answer for the client's Accept-Encoding, or returns null to send it as
+   * is. Given the body object, so an answer shared by several requests is encoded once.
+   */
+  encode?: (acceptEncoding: string | undefined, body: { string: string }) => Promise<{ encoding: string; data: Buffer } | null>;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -60,6 +65,13 @@ export function createGraphQLHandler<Ctx extends BaseContext>(
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
+      const encoded = options.encode ? await options.encode(req.headers['accept-encoding'], response.body) : null;
+      if (encoded) {
+        res.setHeader('content-encoding', encoded.encoding);
+        res.setHeader('vary', 'accept-encoding');
+        res.end(encoded.data);
+        return;
+      }
       res.end(response.body.string);
       return;
     }

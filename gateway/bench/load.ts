@@ -3,7 +3,10 @@ import autocannon from 'autocannon';
 import type { LoadRequest } from './scenarios.ts';
 
 export interface LoadResult {
+  /** Answered within the window. */
   requests: number;
+  /** Sent within the window, answered or not: what the gateway worked on. */
+  sent: number;
   requestsPerSecond: number;
   p50: number;
   p95: number;
@@ -66,6 +69,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: result.requests.total,
+    sent: result.requests.sent,
     requestsPerSecond: result.requests.total / (result.duration || options.durationSeconds),
     p50: percentile(sorted, 50),
     p95: percentile(sorted, 95),

@@ -18,6 +18,8 @@ export interface Row extends Partial<LoadResult>, Partial<ResourceSample> {
   /** Under the load: less than alone when identical fetches are shared. */
   fetchesPerRequest?: number;
   sqlPerRequest?: number | null;
+  /** req/s of every round, when there were several. */
+  rounds?: number[];
 }
 
 const require = createRequire(import.meta.url);
@@ -46,12 +48,14 @@ export async function renderReport(input: {
   rows: Row[];
   command: string;
   started: Date;
-  options: { duration: number; warmup: number; connections: number };
+  options: { duration: number; warmup: number; connections: number; rounds: number };
 }): Promise<string> {
   const cpu = cpus();
   const lines: string[] = [];
   lines.push('# Gateway benchmark results', '');
-  lines.push(`Command: \`${input.command}\` (${input.options.warmup} s warm-up, then ${input.options.duration} s measured per scenario and gateway; ${input.options.connections} connections; loopback).`);
+  lines.push(
+    `Command: \`${input.command}\` (${input.options.connections} connections over loopback; per scenario and gateway ${input.options.rounds} round(s) of ${input.options.warmup} s warm-up then ${input.options.duration} s measured, the gateways taking turns in each round; the median round is shown, with every round's req/s in the last column, peak RSS is the highest of all rounds).`,
+  );
   lines.push('');
   lines.push(`Run: ${input.started.toISOString()}, commit ${commit()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}. Node ${process.version}.`);
   lines.push('');
@@ -65,16 +69,16 @@ export async function renderReport(input: {
       const rows = input.rows.filter((r) => r.set === set && r.scenario === scenario);
       const baseline = rows.find((r) => r.baseline)?.requestsPerSecond;
       lines.push(`### ${scenario}`, '');
-      lines.push('| gateway | req/s | x plain @apollo/gateway | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | CPU % | fetches/req alone | fetches/req loaded | SQL/req alone | SQL/req loaded |');
-      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      lines.push('| gateway | req/s | x plain @apollo/gateway | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | CPU % | fetches/req alone | fetches/req loaded | SQL/req alone | SQL/req loaded | rounds req/s |');
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
       for (const row of rows) {
         if (row.skipped) {
-          lines.push(`| ${row.label} | n/a: ${row.skipped.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | | | | | | | | | | | |`);
+          lines.push(`| ${row.label} | n/a: ${row.skipped.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | | | | | | | | | | | | |`);
           continue;
         }
         const ratio = baseline && row.requestsPerSecond !== undefined ? `${(row.requestsPerSecond / baseline).toFixed(2)}x` : '';
         lines.push(
-          `| ${row.label} | ${num(row.requestsPerSecond)} | ${ratio} | ${num(row.p50, 1)} | ${num(row.p95, 1)} | ${num(row.p99, 1)} | ${row.errors ?? ''} | ${num((row.peakRssBytes ?? 0) / 2 ** 20)} | ${num(row.cpuPercent)} | ${num(row.singleFetches, 2)} | ${num(row.fetchesPerRequest, 2)} | ${row.singleSql == null ? '–' : num(row.singleSql, 2)} | ${row.sqlPerRequest == null ? '–' : num(row.sqlPerRequest, 2)} |`,
+          `| ${row.label} | ${num(row.requestsPerSecond)} | ${ratio} | ${num(row.p50, 1)} | ${num(row.p95, 1)} | ${num(row.p99, 1)} | ${row.errors ?? ''} | ${num((row.peakRssBytes ?? 0) / 2 ** 20)} | ${num(row.cpuPercent)} | ${num(row.singleFetches, 2)} | ${num(row.fetchesPerRequest, 2)} | ${row.singleSql == null ? '–' : num(row.singleSql, 2)} | ${row.sqlPerRequest == null ? '–' : num(row.sqlPerRequest, 2)} | ${(row.rounds ?? []).map((r) => r.toFixed(0)).join(', ')} |`,
         );
       }
       lines.push('');

@@ -4,34 +4,39 @@ import { brotliCompress, constants, gzip } from 'node:zlib';
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 
-export interface CompressionOptions {
-  /** Answers smaller than this go out as they are: compressing them costs more than it saves. */
+export interface EncoderOptions {
+  /** Compress for clients that accept br or gzip. */
+  compress: boolean;
+  /** Answers smaller than this go out uncompressed: compressing them costs more than it saves. */
   minBytes: number;
 }
 
-type Encoded = { encoding: string; data: Buffer };
+type Encoded = { encoding?: string; data: Buffer };
+type Encoding = 'br' | 'gzip' | 'identity';
 
 /**
- * Compresses answers for clients that accept it (brotli preferred, then gzip), at low levels:
- * most of the size win for a fraction of the CPU, which matters more on a gateway. Off loopback an
- * 87 KB benchmark answer shrinks about 15-fold. The work runs on libuv's thread pool, and an answer
- * shared by deduplicated requests is compressed once (memoised on its body object).
+ * The bytes of an answer, made once per answer: requests that share an answer (inbound
+ * deduplication) share its UTF-8 bytes, and its compression when the client accepts one, instead
+ * of each paying for them again on the socket write. Compression (brotli preferred, then gzip) runs
+ * at low levels on libuv's thread pool: most of the size win (the 87 KB benchmark answer shrinks
+ * about 15-fold) for a fraction of the CPU.
  */
-export function createEncoder(options: CompressionOptions) {
-  const memo = new WeakMap<object, Map<string, Promise<Encoded>>>();
+export function createEncoder(options: EncoderOptions) {
+  const memo = new WeakMap<object, Map<Encoding, Promise<Encoded>>>();
   return async (acceptEncoding: string | undefined, body: { string: string }): Promise<Encoded | null> => {
-    if (!acceptEncoding || body.string.length < options.minBytes) return null;
-    const encoding = pick(acceptEncoding);
-    if (!encoding) return null;
+    const encoding: Encoding =
+      options.compress && acceptEncoding && body.string.length >= options.minBytes ? (pick(acceptEncoding) ?? 'identity') : 'identity';
     let byEncoding = memo.get(body);
     if (!byEncoding) memo.set(body, (byEncoding = new Map()));
     let encoded = byEncoding.get(encoding);
     if (!encoded) {
-      const data =
-        encoding === 'br'
-          ? brotliAsync(body.string, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } })
-          : gzipAsync(body.string, { level: 1 });
-      encoded = data.then((buffer) => ({ encoding, data: buffer }));
+      encoded =
+        encoding === 'identity'
+          ? Promise.resolve({ data: Buffer.from(body.string) })
+          : (encoding === 'br'
+              ? brotliAsync(body.string, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } })
+              : gzipAsync(body.string, { level: 1 })
+            ).then((data) => ({ encoding, data }));
       byEncoding.set(encoding, encoded);
     }
     return encoded;

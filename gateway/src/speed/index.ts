@@ -18,7 +18,7 @@ export interface SpeedFeatures<Ctx extends BaseContext> {
   /** Steps in front of Apollo's execution, outermost first. */
   middlewares: HttpMiddleware[];
   subgraphFetcher(fetcher: Fetcher): Fetcher;
-  /** Compresses answers for the node:http bridge, when configured. */
+  /** The bytes of each answer for the node:http bridge: shared by deduplicated requests, compressed if configured. */
   encode?: ReturnType<typeof createEncoder>;
   close(): Promise<void>;
 }
@@ -45,7 +45,9 @@ export function createSpeedFeatures<Ctx extends BaseContext>(
   return {
     plugins: middlewares.length > 0 ? [kinds.plugin<Ctx>()] : [],
     middlewares,
-    ...(config.COMPRESSION ? { encode: createEncoder({ minBytes: config.COMPRESSION_MIN_BYTES }) } : {}),
+    ...(config.COMPRESSION || config.INBOUND_DEDUP
+      ? { encode: createEncoder({ compress: config.COMPRESSION, minBytes: config.COMPRESSION_MIN_BYTES }) }
+      : {}),
     subgraphFetcher: (fetcher) => (config.SUBGRAPH_DEDUP ? dedupSubgraphFetches(fetcher) : fetcher),
     close: async () => {
       await store?.close();

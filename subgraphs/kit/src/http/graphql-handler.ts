@@ -8,10 +8,11 @@ export interface GraphQLHandlerOptions<Ctx extends BaseContext> {
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
   /**
-   * Encodes a complete answer for the client's Accept-Encoding, or returns null to send it as
-   * is. Given the body object, so an answer shared by several requests is encoded once.
+   * Turns a complete answer into the bytes to send (compressed when `encoding` is set), or
+   * returns null to send the string as is. Given the body object, so an answer shared by
+   * several requests is encoded once.
    */
-  encode?: (acceptEncoding: string | undefined, body: { string: string }) => Promise<{ encoding: string; data: Buffer } | null>;
+  encode?: (acceptEncoding: string | undefined, body: { string: string }) => Promise<{ encoding?: string; data: Buffer } | null>;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -67,8 +68,10 @@ export function createGraphQLHandler<Ctx extends BaseContext>(
     if (response.body.kind === 'complete') {
       const encoded = options.encode ? await options.encode(req.headers['accept-encoding'], response.body) : null;
       if (encoded) {
-        res.setHeader('content-encoding', encoded.encoding);
-        res.setHeader('vary', 'accept-encoding');
+        if (encoded.encoding) {
+          res.setHeader('content-encoding', encoded.encoding);
+          res.setHeader('vary', 'accept-encoding');
+        }
         res.end(encoded.data);
         return;
       }

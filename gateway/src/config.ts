@@ -22,6 +22,13 @@ const csv = <T extends z.ZodType>(item: T) =>
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 const policy = z.enum(['enforce', 'log', 'off']);
 
+/** An on/off switch: `true|false` (also 1/0, on/off). */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'on', 'off'], { message: 'expected true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'on');
+
 export const gatewayEnv = z
   .object({
     NODE_ENV: env.nodeEnv(),
@@ -85,9 +92,33 @@ export const gatewayEnv = z
     SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000, 300_000),
     SUBGRAPH_CONNECTIONS: env.positiveInt(64, 10_000),
     DRAIN_TIMEOUT_MS: env.positiveInt(10_000, 600_000),
+    // Speed features (issue 5); each one's module says what it does and when it is safe.
+    /** Identical in-flight queries (document, variables, identity) share one execution. */
+    INBOUND_DEDUP: flag(true),
+    /** Identical in-flight subgraph query fetches share one HTTP call. */
+    SUBGRAPH_DEDUP: flag(true),
+    /** Whole-response cache for queries, honouring the @cacheControl policy; per identity for PRIVATE data. */
+    RESPONSE_CACHE: z.enum(['off', 'memory', 'redis']).default('off'),
+    /** Largest in-process response cache, in MiB (RESPONSE_CACHE=memory). */
+    RESPONSE_CACHE_MAX_MB: env.positiveInt(64, 16_384),
+    /** Prefix of the cache's Redis keys, so deployments (and test runs) sharing a Redis stay apart. */
+    RESPONSE_CACHE_NAMESPACE: z.string().min(1).default('shop:gateway:response:'),
+    /** Compress answers for clients that accept br or gzip (off: loopback and proxies that compress). */
+    COMPRESSION: flag(false),
+    /** Smallest answer that is compressed, in bytes. */
+    COMPRESSION_MIN_BYTES: env.positiveInt(1024, 100 * 1024 * 1024),
+    /** Gateway processes serving one port (node:cluster); 1 serves from this process. */
+    WORKERS: env.positiveInt(1, 256),
+    /** Approximate size of the query plan cache, in MiB. */
+    QUERY_PLAN_CACHE_MB: env.positiveInt(30, 16_384),
+    /** Approximate size of the parsed and validated document cache, in MiB. */
+    DOCUMENT_CACHE_MB: env.positiveInt(30, 16_384),
   })
   .superRefine((config, ctx) => {
     const production = config.NODE_ENV === 'production';
+    if (config.RESPONSE_CACHE === 'redis' && !config.REDIS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required with RESPONSE_CACHE=redis' });
+    }
     if (config.AUTH_JWKS_URL) {
       for (const key of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
         if (!config[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required with AUTH_JWKS_URL, so tokens for other services are refused' });

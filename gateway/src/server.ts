@@ -2,6 +2,8 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { DocumentNode } from 'graphql';
 import { createLogger, type Logger } from '@shop/observability';
 import { createGraphQLHandler, HttpError, sendHttpError, startServiceServer, type RequestHandler, type ServiceServer } from '@shop/service-kit';
 import { createAuthenticator } from './auth.ts';
@@ -22,6 +24,7 @@ import { PersistedRegistry } from './persisted/registry.ts';
 import { costPlugin } from './plugins/cost.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { gatewayTelemetry } from './observability/telemetry.ts';
+import { createSpeedFeatures, withMiddlewares } from './speed/index.ts';
 import { createSubgraphFetcher } from './subgraph-data-source.ts';
 import { fileSupergraph } from './supergraph/file-supergraph.ts';
 
@@ -67,6 +70,16 @@ export async function startGateway(
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
     signingSecret: config.INTERNAL_SIGNING_SECRET,
   });
+  const speed = createSpeedFeatures<GatewayContext>(config, {
+    logger,
+    // Called per request only, after `authenticate` below is defined. Scopes are part of the
+    // identity: they decide which fields a caller sees.
+    identify: async (authorization) => {
+      const caller = await authenticate(authorization);
+      return caller.userId === null ? null : `${caller.userId}:${[...caller.scopes].sort().join(' ')}`;
+    },
+  });
+  const subgraphFetcher = speed.subgraphFetcher(subgraphClient.fetcher);
   const gateway = new ApolloGateway({
     supergraphSdl: fileSupergraph({
       path: config.SUPERGRAPH_PATH,
@@ -81,11 +94,12 @@ export async function startGateway(
     validateSupergraph: true,
     logger,
     experimental_didResolveQueryPlan: telemetry.didResolveQueryPlan,
+    experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MB,
     buildService: ({ name, url }) =>
       telemetry.dataSource({
         name,
         url: config.subgraphUrlOverrides[name] ?? url,
-        fetcher: subgraphClient.fetcher,
+        fetcher: subgraphFetcher,
       }),
   });
   const authorizing = authorizingGateway(gateway);
@@ -107,8 +121,13 @@ export async function startGateway(
       ttl: config.APQ_TTL_SECONDS,
       ...(redis ? { cache: new RedisKeyValueCache(redis, `${config.REDIS_PREFIX}apq:`, config.APQ_TTL_SECONDS) } : {}),
     },
+    documentStore: new InMemoryLRUCache<DocumentNode>({
+      maxSize: config.DOCUMENT_CACHE_MB * 2 ** 20,
+      sizeCalculation: InMemoryLRUCache.sizeCalculation,
+    }),
     plugins: [
       telemetry.plugin,
+      ...speed.plugins,
       costPlugin({ limit: config.COST_LIMIT, mode: config.COST_MODE, defaultListSize: DEFAULT_LIST_SIZE, directives: () => costDirectives }),
       errorsPlugin(production),
     ],
@@ -134,8 +153,9 @@ export async function startGateway(
     maxDirectives: config.MAX_DIRECTIVES,
   });
 
-  const graphql = telemetry.traced(createGraphQLHandler(apollo, {
+  const graphql = telemetry.traced(createGraphQLHandler(withMiddlewares(apollo, speed.middlewares), {
     maxBodyBytes: config.MAX_BODY_BYTES,
+    encode: speed.encode,
     async prepare({ req, body }) {
       const requestId = requestIdOf(req);
       const caller = await authenticate(req.headers.authorization);
@@ -214,6 +234,7 @@ export async function startGateway(
       await subgraphClient.close();
       await registry.close();
       redis?.disconnect();
+      await speed.close();
     },
   };
 }

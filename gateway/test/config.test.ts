@@ -35,6 +35,21 @@ describe('gateway configuration', () => {
     expect(error.message).toMatch(/AUTH_JWT_SECRET: expected at least 32 characters/);
   });
 
+  it('has the speed features at their defaults and names bad values', () => {
+    expect(loadGatewayConfig({ ...SECRET })).toMatchObject({ INBOUND_DEDUP: true, SUBGRAPH_DEDUP: true, RESPONSE_CACHE: 'off', WORKERS: 1 });
+    expect(configError({ ...SECRET, RESPONSE_CACHE: 'redis' }).message).toMatch(/REDIS_URL: is required with RESPONSE_CACHE=redis/);
+    expect(loadGatewayConfig({ ...SECRET, INBOUND_DEDUP: 'false', RESPONSE_CACHE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379', WORKERS: '4' })).toMatchObject({
+      INBOUND_DEDUP: false,
+      RESPONSE_CACHE: 'redis',
+      WORKERS: 4,
+    });
+    const error = configError({ ...SECRET, INBOUND_DEDUP: 'maybe', RESPONSE_CACHE: 'disk', REDIS_URL: 'http://x', WORKERS: '0' });
+    expect(error.message).toMatch(/INBOUND_DEDUP: expected true or false/);
+    expect(error.message).toMatch(/RESPONSE_CACHE: .*\(got "disk"\)/);
+    expect(error.message).toMatch(/REDIS_URL: expected a redis:\/\/ URL/);
+    expect(error.message).toMatch(/WORKERS: expected a positive integer/);
+  });
+
   it('refuses the public development secret in production', () => {
     expect(configError({ ...SECRET, NODE_ENV: 'production' }).message).toMatch(/AUTH_JWKS_URL: is required in production/);
     expect(configError({ ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: DEVELOPMENT_JWT_SECRET }).message).toMatch(/AUTH_JWT_SECRET: must be set to a secret of your own in production/);

@@ -13,6 +13,7 @@ import { createLogger } from '@shop/observability';
 import { env, loadConfig, runService } from '@shop/service-kit';
 import { composeSupergraph } from '../composition/compose.ts';
 import { readSupergraphConfig } from '../composition/supergraph-config.ts';
+import { gatewayNodeFlags } from '../heap.ts';
 import { Supervisor } from './supervisor.ts';
 
 const root = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
@@ -107,6 +108,7 @@ await runService('stack', async () => {
     await supervisor.start({
       name: 'gateway',
       entry: root('gateway/src/main.ts'),
+      nodeFlags: gatewayNodeFlags(process.env),
       healthUrl: `http://127.0.0.1:${config.PORT}/ready`,
       env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, INTERNAL_SIGNING_SECRET: signingSecret, LOG_LEVEL: config.LOG_LEVEL },
     });

@@ -6,6 +6,8 @@ export interface ServiceSpec {
   /** Entry module, run with `node --import tsx`. */
   entry: string;
   env: Record<string, string>;
+  /** Node flags before the entry (e.g. the gateway's heap cap). */
+  nodeFlags?: string[];
   /** Polled until it answers 200 before the service counts as started. */
   healthUrl: string;
 }
@@ -26,7 +28,7 @@ export class Supervisor {
   }
 
   private launch(spec: ServiceSpec, restarts: number): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+    const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), '--import', 'tsx', spec.entry], {
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -8,11 +8,11 @@ import { z } from 'zod';
 import type { Logger } from '@shop/observability';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import { openDatabase, type Database } from './database/prisma.ts';
-import { env } from './env.ts';
+import { ConfigError, env } from './env.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { startServiceServer, type ServiceServer } from './http/service-server.ts';
 import type { Identity } from './identity.ts';
-import { verifyInternalRequest } from './internal-auth.ts';
+import { ANONYMOUS_CLAIMS, SIGNATURE_HEADER, verifyInternalRequest } from './internal-auth.ts';
 import { subgraphTelemetry } from './telemetry.ts';
 import type { ServiceMetrics } from '@shop/observability';
 
@@ -31,6 +31,11 @@ export const subgraphEnv = (defaultPort: number) =>
     INTERNAL_SIGNING_SECRET: env.secret(),
     /** How old a gateway signature may be (clock skew between hosts included). */
     SIGNATURE_MAX_AGE_SECONDS: env.positiveInt(30, 3600),
+    /**
+     * `false` also serves unsigned requests (as anonymous): only so that gateways which cannot sign
+     * can be benchmarked against ours. Refused in production.
+     */
+    REQUIRE_SIGNATURE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   });
 export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnv>>;
 
@@ -52,8 +57,12 @@ export interface SubgraphServerOptions {
   logger: Logger;
   production: boolean;
   maxBodyBytes: number;
-  signingSecret: string;
-  signatureMaxAgeSeconds: number;
+  /**
+   * How requests are authenticated: signed by the gateway with `secret`. With `required: false`
+   * an unsigned request is served as anonymous (a signed one is still verified), and null
+   * serves everyone as anonymous: both only for benchmarking gateways that cannot sign.
+   */
+  signature: { secret: string; required: boolean; maxAgeSeconds: number } | null;
 }
 
 export interface RunningSubgraph {
@@ -86,9 +95,11 @@ export async function startSubgraphServer<Ctx extends object>(
     createGraphQLHandler(apollo, {
       maxBodyBytes: options.maxBodyBytes,
       prepare: async ({ req, rawBody, body }) => {
-        const identity = verifyInternalRequest(options.signingSecret, req.headers, rawBody, {
-          maxAgeSeconds: options.signatureMaxAgeSeconds,
-        });
+        const { signature } = options;
+        const identity =
+          signature === null || (!signature.required && req.headers[SIGNATURE_HEADER] === undefined)
+            ? ANONYMOUS_CLAIMS
+            : verifyInternalRequest(signature.secret, req.headers, rawBody, { maxAgeSeconds: signature.maxAgeSeconds });
         return { body, context: definition.createContext(identity) };
       },
     }),
@@ -126,6 +137,9 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
   PrismaClient: new (options: { adapter: PrismaPg }) => Client,
   define: (prisma: Client) => SubgraphDefinition<Ctx>,
 ): Promise<DatabaseSubgraph<Client>> {
+  if (!config.REQUIRE_SIGNATURE && config.NODE_ENV === 'production') {
+    throw new ConfigError(['REQUIRE_SIGNATURE: must not be false in production (anyone who reaches the subgraph could use it)']);
+  }
   const db = openDatabase(PrismaClient, config.DATABASE_URL, config.DATABASE_POOL_MAX);
   try {
     const running = await startSubgraphServer(define(db.prisma), {
@@ -134,8 +148,11 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       logger,
       production: config.NODE_ENV === 'production',
       maxBodyBytes: config.MAX_BODY_BYTES,
-      signingSecret: config.INTERNAL_SIGNING_SECRET,
-      signatureMaxAgeSeconds: config.SIGNATURE_MAX_AGE_SECONDS,
+      signature: {
+        secret: config.INTERNAL_SIGNING_SECRET,
+        required: config.REQUIRE_SIGNATURE,
+        maxAgeSeconds: config.SIGNATURE_MAX_AGE_SECONDS,
+      },
     });
     running.metrics.observePool(db.pool);
     return {

@@ -23,6 +23,12 @@ export interface GraphQLHandlerOptions<Ctx extends BaseContext> {
   prepare(request: { req: IncomingMessage; rawBody: string; body: unknown }): Promise<PreparedRequest<Ctx>>;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
+  /**
+   * Turns a complete answer into the bytes to send (compressed when `encoding` is set), or
+   * returns null to send the string as is. Given the body object, so an answer shared by
+   * several requests is encoded once.
+   */
+  encode?: (acceptEncoding: string | undefined, body: { string: string }) => Promise<{ encoding?: string; data: Buffer } | null>;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -33,7 +39,8 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Prom
  * services need nothing else from a framework and this sits on every request's hot path.
  */
 export function createGraphQLHandler<Ctx extends BaseContext>(
-  server: ApolloServer<Ctx>,
+  // Only this method is used, so a gateway can put caching or deduplication in front of it.
+  server: Pick<ApolloServer<Ctx>, 'executeHTTPGraphQLRequest'>,
   options: GraphQLHandlerOptions<Ctx>,
 ): RequestHandler {
   return async (req, res) => {
@@ -77,6 +84,15 @@ export function createGraphQLHandler<Ctx extends BaseContext>(
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
+      const encoded = options.encode ? await options.encode(req.headers['accept-encoding'], response.body) : null;
+      if (encoded) {
+        if (encoded.encoding) {
+          res.setHeader('content-encoding', encoded.encoding);
+          res.setHeader('vary', 'accept-encoding');
+        }
+        res.end(encoded.data);
+        return;
+      }
       res.end(response.body.string);
       return;
     }

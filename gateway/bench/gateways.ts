@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url';
+import { gatewayNodeFlags } from '../src/heap.ts';
+
+export interface GatewaySpec {
+  id: string;
+  label: string;
+  /** Entry file, run as its own process with `node --import tsx`. */
+  entry: string;
+  env: Record<string, string>;
+  /** Node flags the gateway is started with (ours: as npm start starts it). */
+  nodeFlags?: string[];
+  /** Verifies our bearer tokens and forwards the caller to the subgraphs. */
+  identity: boolean;
+  /** The baseline every ratio is computed against. */
+  baseline?: boolean;
+}
+
+const entry = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+const OURS = entry('../src/main.ts');
+const OURS_FLAGS = gatewayNodeFlags(process.env);
+
+/** Ours with its defaults, then with each optional speed feature switched on (or a default off). */
+export const GATEWAYS: GatewaySpec[] = [
+  { id: 'apollo', label: 'plain @apollo/gateway', entry: entry('./peers/apollo-gateway.ts'), env: {}, identity: false, baseline: true },
+  { id: 'hive', label: '@graphql-hive/gateway', entry: entry('./peers/hive-gateway.ts'), env: { INBOUND_DEDUP: 'false' }, identity: false },
+  { id: 'hive-dedup', label: '@graphql-hive/gateway, inbound dedup', entry: entry('./peers/hive-gateway.ts'), env: { INBOUND_DEDUP: 'true' }, identity: false },
+  { id: 'ours', label: 'ours (defaults)', entry: OURS, nodeFlags: OURS_FLAGS, env: {}, identity: true },
+  { id: 'ours-nodedup', label: 'ours, inbound dedup off', entry: OURS, nodeFlags: OURS_FLAGS, env: { INBOUND_DEDUP: 'false' }, identity: true },
+  {
+    id: 'ours-nodedup-all',
+    label: 'ours, inbound and subgraph dedup off',
+    entry: OURS,
+    nodeFlags: OURS_FLAGS,
+    env: { INBOUND_DEDUP: 'false', SUBGRAPH_DEDUP: 'false' },
+    identity: true,
+  },
+  { id: 'ours-cache-memory', label: 'ours, response cache (memory)', entry: OURS, nodeFlags: OURS_FLAGS, env: { RESPONSE_CACHE: 'memory' }, identity: true },
+  { id: 'ours-cache-redis', label: 'ours, response cache (Redis)', entry: OURS, nodeFlags: OURS_FLAGS, env: { RESPONSE_CACHE: 'redis' }, identity: true },
+  { id: 'ours-compression', label: 'ours, compression (br/gzip)', entry: OURS, nodeFlags: OURS_FLAGS, env: { COMPRESSION: 'true' }, identity: true },
+  { id: 'ours-workers', label: 'ours, 2 workers', entry: OURS, nodeFlags: OURS_FLAGS, env: { WORKERS: '2' }, identity: true },
+];

@@ -1,0 +1,146 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pidtree from 'pidtree';
+import pidusage from 'pidusage';
+import type { HostCounts, HostReady, HostReply } from './protocol.ts';
+import type { SubgraphSet } from './scenarios.ts';
+
+const TSX = ['--import', 'tsx'];
+
+/** A free loopback port (the kernel's choice, released for the child to bind). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface SubgraphHost {
+  ready: HostReady;
+  counts(): Promise<HostCounts>;
+  stop(): Promise<void>;
+}
+
+export async function startSubgraphHost(set: SubgraphSet, env: Record<string, string>): Promise<SubgraphHost> {
+  const child = fork(fileURLToPath(new URL('./subgraph-host.ts', import.meta.url)), [], {
+    execArgv: TSX,
+    env: { ...process.env, ...env, BENCH_SET: set },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = () =>
+    new Promise<HostReply>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the ${set} subgraph host exited (${code})`));
+      child.once('exit', onExit);
+      child.once('message', (message: HostReply) => {
+        child.off('exit', onExit);
+        resolve(message);
+      });
+    });
+  const ready = (await next()) as HostReady;
+  return {
+    ready,
+    async counts() {
+      const reply = next();
+      child.send({ type: 'counts' });
+      const { fetches, sql } = (await reply) as HostCounts;
+      return { fetches, sql };
+    },
+    stop: () => stopChild(child, { type: 'stop' }),
+  };
+}
+
+export interface GatewayProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startGatewayProcess(entry: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<GatewayProcess> {
+  const port = await freePort();
+  const child = fork(entry, [], {
+    execArgv: [...nodeFlags, ...TSX],
+    // Loopback only: no peer may phone home (@apollo/gateway's usage telemetry and its cloud probes).
+    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'development', APOLLO_TELEMETRY_DISABLED: 'true', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = `http://127.0.0.1:${port}/graphql`;
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`gateway ${entry} exited with ${exited} before serving`);
+    if (Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`gateway ${entry} did not serve within 60 s`);
+    }
+    const ok = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/** SIGTERM (or a stop message), then SIGKILL if the process has not exited within 15 s. */
+async function stopChild(child: ChildProcess, message?: object): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  if (message && child.connected) child.send(message);
+  else child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface ResourceSample {
+  peakRssBytes: number;
+  /** CPU time of the process tree over the window, as a percentage of one core. */
+  cpuPercent: number;
+}
+
+/** Samples a process and its descendants (worker processes) until stopped. */
+export function sampleResources(pid: number, intervalMs = 250): { stop(): Promise<ResourceSample> } {
+  let peakRss = 0;
+  const started = performance.now();
+  const cpuByPid = new Map<number, { first: number; last: number }>();
+  const sample = async () => {
+    const pids = await pidtree(pid, { root: true }).catch(() => [pid]);
+    const stats = await pidusage(pids).catch(() => ({}) as Record<string, pidusage.Status>);
+    let rss = 0;
+    for (const [key, stat] of Object.entries(stats)) {
+      if (!stat) continue;
+      rss += stat.memory;
+      const seen = cpuByPid.get(Number(key));
+      if (seen) seen.last = stat.ctime;
+      else cpuByPid.set(Number(key), { first: stat.ctime, last: stat.ctime });
+    }
+    peakRss = Math.max(peakRss, rss);
+  };
+  let pending = sample();
+  const timer = setInterval(() => {
+    pending = pending.then(sample);
+  }, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await pending;
+      await sample();
+      const elapsedMs = performance.now() - started;
+      let cpuMs = 0;
+      for (const { first, last } of cpuByPid.values()) cpuMs += last - first;
+      pidusage.clear();
+      return { peakRssBytes: peakRss, cpuPercent: (cpuMs / elapsedMs) * 100 };
+    },
+  };
+}

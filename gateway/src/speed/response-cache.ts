@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import type { Logger } from '@shop/observability';
+import type { OperationKinds } from './operation-kinds.ts';
+import type { HttpMiddleware } from './pipeline.ts';
+import { operationRef } from './request-key.ts';
+import type { ResponseStore } from './response-store.ts';
+
+export interface ResponseCacheOptions {
+  store: ResponseStore;
+  kinds: OperationKinds;
+  /**
+   * The verified caller's identity as a cache key part (user and granted scopes: two tokens of
+   * one user with other scopes may see other fields), null when not a signed-in user; throws for
+   * a credential that does not verify.
+   */
+  identify(authorization: string | undefined): Promise<string | null>;
+  logger: Logger;
+  /** Namespace of the keys (a shared Redis may hold other data). */
+  prefix?: string;
+}
+
+/** `cache-control: max-age=N, public|private` as Apollo's cache-control plugin writes it for a cacheable answer. */
+const CACHEABLE = /^max-age=(\d+), (public|private)$/;
+
+/**
+ * Whole-response cache for queries. What may be cached, and for how long, is the policy Apollo
+ * computed from the subgraphs' @cacheControl hints (the `cache-control` header of the answer):
+ * answers with errors, mutations and anything without a positive max-age are never stored.
+ * PUBLIC answers are shared by every caller; PRIVATE ones are stored under the verified user's
+ * id and served to that user only (never to an anonymous caller). The caller's token is
+ * verified before any look-up, so an expired or forged token never reads the cache.
+ */
+export function responseCache(options: ResponseCacheOptions): HttpMiddleware {
+  const prefix = options.prefix ?? '';
+  const { store, kinds, logger } = options;
+  const storeFailed = (error: unknown) => logger.warn({ err: error }, 'response cache unavailable; answering without it');
+
+  return async (execution, next) => {
+    const request = execution.httpGraphQLRequest;
+    const ref = operationRef(request);
+    if (ref === null) return next(execution);
+    let identity: string | null;
+    try {
+      identity = await options.identify(request.headers.get('authorization'));
+    } catch {
+      // Apollo answers the bad credential (401); nothing is read or stored for it.
+      return next(execution);
+    }
+    const base = createHash('sha256').update(ref.key).digest('base64url');
+    const publicKey = `${prefix}public:${base}`;
+    const privateKey = identity === null ? null : `${prefix}private:${createHash('sha256').update(identity).digest('base64url')}:${base}`;
+
+    if (kinds.isQuery(ref.docKey)) {
+      try {
+        const hit = (await store.get(publicKey)) ?? (privateKey === null ? undefined : await store.get(privateKey));
+        if (hit) return { status: hit.status, headers: new HeaderMap(hit.headers), body: { kind: 'complete', string: hit.body } };
+      } catch (error) {
+        storeFailed(error);
+      }
+    }
+
+    const response = await next(execution);
+    // Decided after execution: this is when a document seen for the first time is known to be a query.
+    if (!kinds.isQuery(ref.docKey) || response.body.kind !== 'complete' || (response.status ?? 200) !== 200) return response;
+    const policy = CACHEABLE.exec(response.headers.get('cache-control') ?? '');
+    const maxAge = Number(policy?.[1] ?? 0);
+    if (!policy || maxAge <= 0) return response;
+    const key = policy[2] === 'public' ? publicKey : privateKey;
+    if (key === null) return response;
+    store.set(key, stored(response, response.body.string), maxAge).catch(storeFailed);
+    return response;
+  };
+}
+
+function stored(response: HTTPGraphQLResponse, body: string) {
+  return { status: response.status ?? 200, headers: [...response.headers], body };
+}

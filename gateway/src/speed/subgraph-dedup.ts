@@ -1,0 +1,41 @@
+import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
+import { Response } from 'undici';
+
+interface Shared {
+  status: number;
+  statusText: string;
+  headers: Array<[string, string]>;
+  body: string;
+}
+
+/** Only read-only operations may be shared; the gateway writes `{"query":"query ...` or `{"query":"{...`. */
+const QUERY_BODY = /^\{"query":"(query\b|\{)/;
+
+/**
+ * Identical subgraph query fetches in flight at the same time (same URL, body and headers, so
+ * the same caller) go out once; every caller gets its own Response over the shared body text,
+ * parsed separately, so no two requests ever share a mutable result object. Mutations always go out.
+ */
+export function dedupSubgraphFetches(fetcher: Fetcher): Fetcher & { inFlight(): number } {
+  const inFlight = new Map<string, Promise<Shared>>();
+  const dedup = async (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> => {
+    const body = typeof init?.body === 'string' ? init.body : undefined;
+    if (body === undefined || init?.method !== 'POST' || !QUERY_BODY.test(body)) return fetcher(url, init);
+    const key = JSON.stringify([url, headersOf(init.headers), body]);
+    let shared = inFlight.get(key);
+    if (!shared) {
+      shared = (async () => {
+        const response = await fetcher(url, init);
+        return { status: response.status, statusText: response.statusText, headers: [...response.headers], body: await response.text() };
+      })().finally(() => inFlight.delete(key));
+      inFlight.set(key, shared);
+    }
+    const { status, statusText, headers, body: text } = await shared;
+    return new Response(text, { status, statusText, headers }) as unknown as FetcherResponse;
+  };
+  return Object.assign(dedup as Fetcher, { inFlight: () => inFlight.size });
+}
+
+function headersOf(headers: FetcherRequestInit['headers']): Array<[string, string]> {
+  return Object.entries(headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,33 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from '@shop/observability';
+
+/**
+ * Serves one port from `count` gateway processes (node:cluster hands connections out round
+ * robin), so one machine's cores are all used. The primary serves nothing: it starts the
+ * workers, replaces one that dies, and on SIGTERM/SIGINT lets each drain and exit.
+ */
+export function runWorkers(count: number, logger: Logger): void {
+  let stopping = false;
+  const fork = (): Worker => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'gateway worker exited; starting another');
+    // A worker that cannot even start (bad configuration: 78) would loop: give up instead.
+    if (code === 78) process.exit(78);
+    fork();
+  });
+  for (let i = 0; i < count; i += 1) fork();
+  logger.info({ workers: count }, 'gateway primary started its workers');
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping gateway workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pidtree from 'pidtree';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, TEST_SIGNING_SECRET, tokenFor, type TestStack } from './support/stack.ts';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+describe('WORKERS=2: the gateway as several processes on one port', () => {
+  let stack: TestStack;
+  let child: ChildProcess;
+  let url: string;
+  let output = '';
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/graphql`;
+    child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        WORKERS: '2',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SUPERGRAPH_PATH: stack.supergraphPath,
+        INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        PERSISTED_DIR: join(stack.persistedDir, 'workers'),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // Ready when both workers have logged that they listen.
+    const deadline = Date.now() + 60_000;
+    while ((output.match(/gateway listening/g) ?? []).length < 2) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`workers did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await stack?.stop();
+  });
+
+  it('starts the configured number of workers, each of which answers correctly', async () => {
+    expect(await pidtree(child.pid!)).toHaveLength(2);
+    expect(output).toMatch(/"workers":2[^\n]*gateway primary started its workers/);
+    const token = await tokenFor(12);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: '{ me { id } topProducts(first: 2) { upc } }' }),
+        }).then((r) => r.json() as Promise<{ data: { me: { id: string }; topProducts: unknown[] } }>),
+      ),
+    );
+    for (const answer of answers) {
+      expect(answer.data.me.id).toBe('12');
+      expect(answer.data.topProducts).toHaveLength(2);
+    }
+  });
+
+  it('stops every worker and exits 0 on SIGTERM', async () => {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+});

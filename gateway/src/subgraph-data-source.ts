@@ -1,8 +1,9 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { USER_ID_HEADER } from '@shop/service-kit';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, request } from 'undici';
 import type { GatewayContext } from './context.ts';
+import { BufferedResponse } from './speed/buffered-response.ts';
 
 /** Headers a client sends that subgraphs may need; everything else stays at the edge. */
 const FORWARDED_HEADERS = ['apollographql-client-name', 'apollographql-client-version', 'accept-language'] as const;
@@ -24,8 +25,19 @@ export function createSubgraphFetcher(options: SubgraphClientOptions): { fetcher
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
   });
-  const fetcher = ((url: string, init?: Parameters<typeof undiciFetch>[1]) =>
-    undiciFetch(url, { ...init, dispatcher: agent })) as unknown as Fetcher;
+  // undici's request(), not its fetch(): the WHATWG Request/Response machinery costs more per call
+  // than a subgraph round trip on loopback, and RemoteGraphQLDataSource only needs status, headers
+  // and the body text.
+  const fetcher: Fetcher = async (url, init) => {
+    const response = await request(url, {
+      method: (init?.method ?? 'GET') as 'GET' | 'POST',
+      headers: init?.headers,
+      body: init?.body,
+      dispatcher: agent,
+      signal: init?.signal as AbortSignal | undefined,
+    });
+    return new BufferedResponse(url, response.statusCode, response.headers, await response.body.text());
+  };
   return { fetcher, close: () => agent.close() };
 }
 

@@ -133,6 +133,8 @@ async function perRequestCounts(host: SubgraphHost, url: string, requests: LoadR
 }
 
 interface Prepared {
+  /** Sent again before every round, as an APQ client re-registers a query the gateway forgot. */
+  prime: () => Promise<void>;
   requests: LoadRequest[];
   exactBodies: Array<string | undefined>;
   single: HostCounts;
@@ -144,10 +146,12 @@ interface Prepared {
  */
 async function prepare(host: SubgraphHost, gateway: GatewayProcess, scenario: Scenario, set: SubgraphSet): Promise<Prepared | string> {
   const send = (request: LoadRequest) => fetch(gateway.url, { method: 'POST', headers: request.headers, body: request.body });
-  // Sent a few times so each worker process of a multi-worker gateway sees it.
-  for (const request of (await scenario.prime?.(set)) ?? []) {
-    for (let i = 0; i < 8; i += 1) await (await send(request)).text();
-  }
+  const primers = (await scenario.prime?.(set)) ?? [];
+  const prime = async () => {
+    // Sent a few times so each worker process of a multi-worker gateway sees it.
+    for (const request of primers) for (let i = 0; i < 8; i += 1) await (await send(request)).text();
+  };
+  await prime();
   const requests = await scenario.requests(set);
   const exactBodies: Array<string | undefined> = [];
   for (const [index, request] of requests.entries()) {
@@ -157,13 +161,14 @@ async function prepare(host: SubgraphHost, gateway: GatewayProcess, scenario: Sc
     if (!isCorrect(response.status, body, expected)) return `wrong answer: ${response.status} ${body.slice(0, 200)}`;
     exactBodies.push(expected === undefined ? undefined : body);
   }
-  return { requests, exactBodies, single: await perRequestCounts(host, gateway.url, requests) };
+  return { prime, requests, exactBodies, single: await perRequestCounts(host, gateway.url, requests) };
 }
 
 type RunResult = LoadResult & ResourceSample & { fetchesPerRequest: number; sqlPerRequest: number | null };
 
 async function measure(host: SubgraphHost, gateway: GatewayProcess, prepared: Prepared): Promise<RunResult> {
   const load = { url: gateway.url, connections: options.BENCH_CONNECTIONS, requests: prepared.requests, exactBodies: prepared.exactBodies };
+  await prepared.prime();
   if (options.BENCH_WARMUP > 0) await runLoad({ ...load, durationSeconds: options.BENCH_WARMUP });
   const before = await settledCounts(host);
   const sampler = sampleResources(gateway.pid);

@@ -112,7 +112,7 @@ if (options.BENCH_OUTPUT !== '-') {
 /** Counts once no request is in flight any more (the ones a load run left behind have finished). */
 async function settledCounts(host: SubgraphHost): Promise<HostCounts> {
   let last = await host.counts();
-  for (let i = 0; i < 50; i += 1) {
+  for (let i = 0; i < 25; i += 1) {
     await new Promise((r) => setTimeout(r, 200));
     const now = await host.counts();
     if (now.fetches === last.fetches && now.sql === last.sql) return now;

@@ -9,6 +9,20 @@ import type { SubgraphSet } from './scenarios.ts';
 
 const TSX = ['--import', 'tsx'];
 
+/** Every process the bench started, so an interrupted run (Ctrl-C) leaves none behind. */
+const children = new Set<ChildProcess>();
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
 /** A free loopback port (the kernel's choice, released for the child to bind). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -27,11 +41,11 @@ export interface SubgraphHost {
 }
 
 export async function startSubgraphHost(set: SubgraphSet, env: Record<string, string>): Promise<SubgraphHost> {
-  const child = fork(fileURLToPath(new URL('./subgraph-host.ts', import.meta.url)), [], {
+  const child = track(fork(fileURLToPath(new URL('./subgraph-host.ts', import.meta.url)), [], {
     execArgv: TSX,
     env: { ...process.env, ...env, BENCH_SET: set },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  }));
   const next = () =>
     new Promise<HostReply>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`the ${set} subgraph host exited (${code})`));
@@ -62,12 +76,12 @@ export interface GatewayProcess {
 
 export async function startGatewayProcess(entry: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = fork(entry, [], {
+  const child = track(fork(entry, [], {
     execArgv: [...nodeFlags, ...TSX],
     // Loopback only: no peer may phone home (@apollo/gateway's usage telemetry and its cloud probes).
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'development', APOLLO_TELEMETRY_DISABLED: 'true', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  }));
   const url = `http://127.0.0.1:${port}/graphql`;
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));

@@ -17,9 +17,19 @@ export const heapEnv = z.object({
     .min(0, 'expected 0 or more')
     .max(65_536, 'expected at most 65536')
     .default(128),
+  /** V8's young generation semi-space; 0 leaves V8's default (16 MiB on 64-bit). */
+  GATEWAY_SEMI_SPACE_MB: z.coerce
+    .number({ message: 'expected a number of MiB (0: V8 default)' })
+    .int('expected a whole number of MiB')
+    .min(0, 'expected 0 or more')
+    .max(1024, 'expected at most 1024')
+    .default(0),
 });
 
 export function gatewayNodeFlags(environment: NodeJS.ProcessEnv = process.env): string[] {
-  const { GATEWAY_HEAP_MB } = loadConfig(heapEnv, environment);
-  return GATEWAY_HEAP_MB > 0 ? [`--max-old-space-size=${GATEWAY_HEAP_MB}`] : [];
+  const { GATEWAY_HEAP_MB, GATEWAY_SEMI_SPACE_MB } = loadConfig(heapEnv, environment);
+  return [
+    ...(GATEWAY_HEAP_MB > 0 ? [`--max-old-space-size=${GATEWAY_HEAP_MB}`] : []),
+    ...(GATEWAY_SEMI_SPACE_MB > 0 ? [`--max-semi-space-size=${GATEWAY_SEMI_SPACE_MB}`] : []),
+  ];
 }

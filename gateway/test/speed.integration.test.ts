@@ -1,3 +1,5 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productUpc } from '@shop/db';
 import { startTestStack, tokenFor, type SubgraphName, type TestStack } from './support/stack.ts';
@@ -152,5 +154,38 @@ describe.each(['memory', 'redis'] as const)('response cache (%s)', (kind) => {
       });
       expect(counts.fetches.orders).toBe(1);
     }
+  });
+});
+
+describe('compression (on)', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ gatewayEnv: { COMPRESSION: 'true', COMPRESSION_MIN_BYTES: '100' } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const raw = async (acceptEncoding?: string) => {
+    const response = await request(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}) },
+      body: JSON.stringify({ query: TOP }),
+    });
+    return { encoding: response.headers['content-encoding'], bytes: Buffer.from(await response.body.arrayBuffer()) };
+  };
+
+  it('sends br or gzip as accepted, decoding to exactly the uncompressed answer', async () => {
+    const plain = await raw();
+    expect(plain.encoding).toBeUndefined();
+    expect(JSON.parse(plain.bytes.toString()).errors).toBeUndefined();
+
+    const br = await raw('gzip, deflate, br');
+    expect(br.encoding).toBe('br');
+    expect(brotliDecompressSync(br.bytes).toString()).toBe(plain.bytes.toString());
+
+    const gzip = await raw('gzip;q=1, br;q=0');
+    expect(gzip.encoding).toBe('gzip');
+    expect(gunzipSync(gzip.bytes).toString()).toBe(plain.bytes.toString());
   });
 });

@@ -138,7 +138,7 @@ if (options.BENCH_OUTPUT !== '-') {
 /** Counts once no request is in flight any more (the ones a load run left behind have finished). */
 async function settledCounts(host: SubgraphHost): Promise<HostCounts> {
   let last = await host.counts();
-  for (let i = 0; i < 50; i += 1) {
+  for (let i = 0; i < 25; i += 1) {
     await new Promise((r) => setTimeout(r, 200));
     const now = await host.counts();
     if (now.fetches === last.fetches && now.sql === last.sql) return now;
@@ -159,6 +159,8 @@ async function perRequestCounts(host: SubgraphHost, url: string, requests: LoadR
 }
 
 interface Prepared {
+  /** Sent again before every round, as an APQ client re-registers a query the gateway forgot. */
+  prime: () => Promise<void>;
   requests: LoadRequest[];
   exactBodies: Array<string | undefined>;
   single: HostCounts;
@@ -170,10 +172,12 @@ interface Prepared {
  */
 async function prepare(host: SubgraphHost, gateway: GatewayProcess, scenario: Scenario, set: SubgraphSet): Promise<Prepared | string> {
   const send = (request: LoadRequest) => fetch(gateway.url, { method: 'POST', headers: request.headers, body: request.body });
-  // Sent a few times so each worker process of a multi-worker gateway sees it.
-  for (const request of (await scenario.prime?.(set)) ?? []) {
-    for (let i = 0; i < 8; i += 1) await (await send(request)).text();
-  }
+  const primers = (await scenario.prime?.(set)) ?? [];
+  const prime = async () => {
+    // Sent a few times so each worker process of a multi-worker gateway sees it.
+    for (const request of primers) for (let i = 0; i < 8; i += 1) await (await send(request)).text();
+  };
+  await prime();
   const requests = await scenario.requests(set);
   const exactBodies: Array<string | undefined> = [];
   for (const [index, request] of requests.entries()) {
@@ -183,13 +187,14 @@ async function prepare(host: SubgraphHost, gateway: GatewayProcess, scenario: Sc
     if (!isCorrect(response.status, body, expected)) return `wrong answer: ${response.status} ${body.slice(0, 200)}`;
     exactBodies.push(expected === undefined ? undefined : body);
   }
-  return { requests, exactBodies, single: await perRequestCounts(host, gateway.url, requests) };
+  return { prime, requests, exactBodies, single: await perRequestCounts(host, gateway.url, requests) };
 }
 
 type RunResult = LoadResult & ResourceSample & { fetchesPerRequest: number; sqlPerRequest: number | null };
 
 async function measure(host: SubgraphHost, gateway: GatewayProcess, prepared: Prepared): Promise<RunResult> {
   const load = { url: gateway.url, connections: options.BENCH_CONNECTIONS, requests: prepared.requests, exactBodies: prepared.exactBodies };
+  await prepared.prime();
   if (options.BENCH_WARMUP > 0) await runLoad({ ...load, durationSeconds: options.BENCH_WARMUP });
   const before = await settledCounts(host);
   const sampler = sampleResources(gateway.pid);

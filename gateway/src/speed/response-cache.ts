@@ -4,7 +4,7 @@ import type { Logger } from '@shop/observability';
 import type { OperationKinds } from './operation-kinds.ts';
 import type { HttpMiddleware } from './pipeline.ts';
 import { operationRef } from './request-key.ts';
-import type { ResponseStore } from './response-store.ts';
+import type { ResponseStore, StoredResponse } from './response-store.ts';
 
 export interface ResponseCacheOptions {
   store: ResponseStore;
@@ -34,6 +34,14 @@ const CACHEABLE = /^max-age=(\d+), (public|private)$/;
 export function responseCache(options: ResponseCacheOptions): HttpMiddleware {
   const prefix = options.prefix ?? '';
   const { store, kinds, logger } = options;
+  // One body object per stored answer (the in-process store returns the same object on every hit),
+  // so the bytes the node:http bridge makes of it are made once, not on every hit.
+  const bodies = new WeakMap<StoredResponse, { kind: 'complete'; string: string }>();
+  const bodyOf = (hit: StoredResponse) => {
+    let body = bodies.get(hit);
+    if (!body) bodies.set(hit, (body = { kind: 'complete', string: hit.body }));
+    return body;
+  };
   const storeFailed = (error: unknown) => logger.warn({ err: error }, 'response cache unavailable; answering without it');
 
   return async (execution, next) => {
@@ -54,7 +62,7 @@ export function responseCache(options: ResponseCacheOptions): HttpMiddleware {
     if (kinds.isQuery(ref.docKey)) {
       try {
         const hit = (await store.get(publicKey)) ?? (privateKey === null ? undefined : await store.get(privateKey));
-        if (hit) return { status: hit.status, headers: new HeaderMap(hit.headers), body: { kind: 'complete', string: hit.body } };
+        if (hit) return { status: hit.status, headers: new HeaderMap(hit.headers), body: bodyOf(hit) };
       } catch (error) {
         storeFailed(error);
       }

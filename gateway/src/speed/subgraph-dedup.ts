@@ -1,5 +1,5 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
-import { Response } from 'undici';
+import { BufferedResponse } from './buffered-response.ts';
 
 interface Shared {
   status: number;
@@ -31,7 +31,7 @@ export function dedupSubgraphFetches(fetcher: Fetcher): Fetcher & { inFlight(): 
       inFlight.set(key, shared);
     }
     const { status, statusText, headers, body: text } = await shared;
-    return new Response(text, { status, statusText, headers }) as unknown as FetcherResponse;
+    return new BufferedResponse(url, status, headers, text, statusText);
   };
   return Object.assign(dedup as Fetcher, { inFlight: () => inFlight.size });
 }

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../context.ts';
 import { estimateCost, type CostDirectives } from '../limits/cost.ts';
 
@@ -16,11 +16,27 @@ export interface CostOptions {
  * refuses operations over the limit; `measure` only reports their cost.
  */
 export function costPlugin(options: CostOptions): ApolloServerPlugin<GatewayContext> {
+  // Apollo hands out one parsed document per distinct text (its document cache), so the cost of
+  // a (document, operation, variables, supergraph) is computed once, not on every request.
+  const costs = new WeakMap<DocumentNode, Map<string, { directives: CostDirectives; cost: number }>>();
+  const costOf = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null, variables: Record<string, unknown>) => {
+    const directives = options.directives();
+    const key = `${operationName ?? ''}\n${JSON.stringify(variables)}`;
+    let perDocument = costs.get(document);
+    const known = perDocument?.get(key);
+    if (known && known.directives === directives) return known.cost;
+    const cost = estimateCost(schema, document, operationName, variables, directives, options.defaultListSize);
+    if (!perDocument) costs.set(document, (perDocument = new Map()));
+    // Bounded: a document used with ever new variables keeps only its latest hundred costs.
+    if (perDocument.size >= 100) perDocument.delete(perDocument.keys().next().value!);
+    perDocument.set(key, { directives, cost });
+    return cost;
+  };
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operationName, request, schema, contextValue }) {
-          const cost = estimateCost(schema, document, operationName, request.variables ?? {}, options.directives(), options.defaultListSize);
+          const cost = costOf(schema, document, operationName, request.variables ?? {});
           contextValue.cost = cost;
           if (options.mode === 'enforce' && cost > options.limit) {
             throw new GraphQLError(

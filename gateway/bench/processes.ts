@@ -71,6 +71,8 @@ export async function startSubgraphHost(set: SubgraphSet, env: Record<string, st
 export interface GatewayProcess {
   url: string;
   pid: number;
+  /** How it exited ("code 134", "signal SIGABRT"), or null while it runs. */
+  exited(): string | null;
   stop(): Promise<void>;
 }
 
@@ -84,7 +86,11 @@ export async function startGatewayProcess(entry: string, env: Record<string, str
   }));
   const url = `http://127.0.0.1:${port}/graphql`;
   let exited: number | null | undefined;
-  child.once('exit', (code) => (exited = code));
+  let exitedHow: string | null = null;
+  child.once('exit', (code, signal) => {
+    exited = code;
+    exitedHow = signal ? `signal ${signal}` : `code ${code}`;
+  });
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited !== undefined) throw new Error(`gateway ${entry} exited with ${exited} before serving`);
@@ -103,7 +109,7 @@ export async function startGatewayProcess(entry: string, env: Record<string, str
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, pid: child.pid!, stop: () => stopChild(child) };
+  return { url, pid: child.pid!, exited: () => exitedHow, stop: () => stopChild(child) };
 }
 
 /** SIGTERM (or a stop message), then SIGKILL if the process has not exited within 15 s. */

@@ -20,6 +20,8 @@ export interface Row extends Partial<LoadResult>, Partial<ResourceSample> {
   sqlPerRequest?: number | null;
   /** req/s of every round, when there were several. */
   rounds?: number[];
+  /** Something to know about the numbers (e.g. the gateway died after these rounds). */
+  note?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -78,7 +80,7 @@ export async function renderReport(input: {
         }
         const ratio = baseline && row.requestsPerSecond !== undefined ? `${(row.requestsPerSecond / baseline).toFixed(2)}x` : '';
         lines.push(
-          `| ${row.label} | ${num(row.requestsPerSecond)} | ${ratio} | ${num(row.p50, 1)} | ${num(row.p95, 1)} | ${num(row.p99, 1)} | ${row.errors ?? ''} | ${num((row.peakRssBytes ?? 0) / 2 ** 20)} | ${num(row.cpuPercent)} | ${num(row.singleFetches, 2)} | ${num(row.fetchesPerRequest, 2)} | ${row.singleSql == null ? '–' : num(row.singleSql, 2)} | ${row.sqlPerRequest == null ? '–' : num(row.sqlPerRequest, 2)} | ${(row.rounds ?? []).map((r) => r.toFixed(0)).join(', ')} |`,
+          `| ${row.label}${row.note ? ` (${row.note})` : ''} | ${num(row.requestsPerSecond)} | ${ratio} | ${num(row.p50, 1)} | ${num(row.p95, 1)} | ${num(row.p99, 1)} | ${row.errors ?? ''} | ${num((row.peakRssBytes ?? 0) / 2 ** 20)} | ${num(row.cpuPercent)} | ${num(row.singleFetches, 2)} | ${num(row.fetchesPerRequest, 2)} | ${row.singleSql == null ? '–' : num(row.singleSql, 2)} | ${row.sqlPerRequest == null ? '–' : num(row.sqlPerRequest, 2)} | ${(row.rounds ?? []).map((r) => r.toFixed(0)).join(', ')} |`,
         );
       }
       lines.push('');

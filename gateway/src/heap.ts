@@ -4,11 +4,13 @@ import { loadConfig } from '@shop/service-kit';
 /**
  * V8 grows its heap lazily under a high allocation rate (the gateway allocates a result tree per
  * request) up to a limit of several GB, so a busy gateway's RSS is mostly garbage not yet
- * collected. A cap makes V8 collect sooner: under the reference benchmark load it keeps peak RSS
- * near 210-230 MB instead of 350-420 MB (gateway/bench/RESULTS.md). It must be given when the
- * process starts, so whoever launches the gateway (npm start, the bench, cluster workers, which
- * inherit it) passes these flags. GATEWAY_HEAP_MB=0 leaves V8's own limit; raise it for workloads
- * with many large answers in flight at once.
+ * collected. A cap makes V8 collect sooner: GATEWAY_HEAP_MB=128 kept peak RSS at 185-215 MB under
+ * the reference benchmark load instead of 330-420 MB. But a cap is a hard limit: with inbound
+ * deduplication off, 50 concurrent shop benchmark queries (large answers) needed more than 128 MB
+ * live and the gateway died of heap exhaustion (gateway/bench/RESULTS.md). Until executions in
+ * flight are bounded (admission control), the default is V8's own limit. The flags must be given
+ * when the process starts, so whoever launches the gateway (npm start, the bench; cluster workers
+ * inherit them) passes them.
  */
 export const heapEnv = z.object({
   GATEWAY_HEAP_MB: z.coerce
@@ -16,7 +18,7 @@ export const heapEnv = z.object({
     .int('expected a whole number of MiB')
     .min(0, 'expected 0 or more')
     .max(65_536, 'expected at most 65536')
-    .default(128),
+    .default(0),
   /** V8's young generation semi-space; 0 leaves V8's default (16 MiB on 64-bit). */
   GATEWAY_SEMI_SPACE_MB: z.coerce
     .number({ message: 'expected a number of MiB (0: V8 default)' })

@@ -108,13 +108,23 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
       const runs = new Map<string, RunResult[]>();
       const prepared = new Map<string, Prepared | string>();
       for (const { spec, process: gateway } of gateways) {
-        prepared.set(spec.id, scenario.needsIdentity(set) && !spec.identity ? 'does not verify our tokens' : await prepare(host, gateway, scenario, set));
+        prepared.set(
+          spec.id,
+          scenario.needsIdentity(set) && !spec.identity
+            ? 'does not verify our tokens'
+            : await prepare(host, gateway, scenario, set).catch((error: unknown) => failure(gateway, error)),
+        );
       }
       for (let round = 1; round <= options.BENCH_ROUNDS; round += 1) {
         for (const { spec, process: gateway } of gateways) {
           const ready = prepared.get(spec.id)!;
           if (typeof ready === 'string') continue;
-          const result = await measure(host, gateway, ready);
+          const result = await measure(host, gateway, ready).catch((error: unknown) => failure(gateway, error));
+          if (typeof result === 'string' || gateway.exited()) {
+            // A gateway that died under the load is reported as such, and not measured again.
+            prepared.set(spec.id, typeof result === 'string' ? result : failure(gateway, new Error('exited during the load')));
+            if (typeof result === 'string') continue;
+          }
           runs.set(spec.id, [...(runs.get(spec.id) ?? []), result]);
           console.log(
             `  ${scenario.id.padEnd(10)} round ${round} ${spec.id.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}  rss ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MB`,
@@ -124,7 +134,8 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
       for (const { spec } of gateways) {
         const row: Row = { set, scenario: scenario.id, gateway: spec.id, label: spec.label, baseline: spec.baseline ?? false };
         const ready = prepared.get(spec.id)!;
-        if (typeof ready === 'string') row.skipped = ready;
+        if (typeof ready === 'string' && !runs.has(spec.id)) row.skipped = ready;
+        else if (typeof ready === 'string') Object.assign(row, summarize(runs.get(spec.id)!), { note: ready });
         else Object.assign(row, summarize(runs.get(spec.id) ?? []), { singleFetches: ready.single.fetches, singleSql: ready.single.sql });
         rows.push(row);
       }
@@ -227,4 +238,9 @@ function summarize(runs: RunResult[]): Partial<Row> {
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
     rounds: runs.map((r) => r.requestsPerSecond),
   };
+}
+
+function failure(gateway: GatewayProcess, error: unknown): string {
+  const exit = gateway.exited();
+  return exit ? `gateway exited (${exit})` : `failed: ${error instanceof Error ? error.message : String(error)}`;
 }

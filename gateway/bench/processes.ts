@@ -9,13 +9,17 @@ import type { SubgraphSet } from './scenarios.ts';
 
 const TSX = ['--import', 'tsx'];
 
-/** Every process the bench started, so an interrupted run (Ctrl-C) leaves none behind. */
+/** Every process the bench started, so an interrupted or failed run leaves none behind. */
 const children = new Set<ChildProcess>();
 function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
 }
+// Also when the harness itself fails: a crashed run once left its gateways running.
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     for (const child of children) child.kill('SIGKILL');

@@ -10,7 +10,7 @@ import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver.ts
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-const BENCHMARK_QUERY = readFileSync(new URL('./fixtures/benchmark-query.graphql', import.meta.url));
+const BENCHMARK_QUERY = readFileSync(new URL('../bench/reference/query.graphql', import.meta.url));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -160,7 +160,7 @@ describe('one federated request is one trace', () => {
 
 describe('call report', () => {
   it('lists every subgraph fetch, batch and SQL statement of the benchmark query, matching what the subgraphs counted', async () => {
-    const query = await readFile(new URL('./fixtures/benchmark-query.graphql', import.meta.url), 'utf8');
+    const query = await readFile(new URL('../bench/reference/query.graphql', import.meta.url), 'utf8');
     let body: { extensions?: { callReport?: { totals: Record<string, number>; calls: Array<{ kind: string }>; queryPlan: string } } } = {};
     const measured = await stack.measure(async () => {
       const response = await fetch(stack.gatewayUrl, {
@@ -183,7 +183,7 @@ describe('call report', () => {
     const repo = fileURLToPath(new URL('../../', import.meta.url));
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'gateway/src/observability/cli/explain.ts', 'gateway/test/fixtures/benchmark-query.graphql', '--url', stack.gatewayUrl],
+      ['--import', 'tsx', 'gateway/src/observability/cli/explain.ts', 'gateway/bench/reference/query.graphql', '--url', stack.gatewayUrl],
       { cwd: repo },
     );
     expect(stdout).toContain('Operation: TestQuery');

@@ -10,13 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@shop/observability';
 import { isSeeded, prepareDatabases, seed, subgraphDatabaseUrls, SUBGRAPHS } from '@shop/db';
-import { loadConfig } from '@shop/service-kit';
-import { accountsEnv, startAccounts } from '@shop/subgraph-accounts';
-import { inventoryEnv, startInventory } from '@shop/subgraph-inventory';
-import { ordersEnv, startOrders } from '@shop/subgraph-orders';
-import { productsEnv, startProducts } from '@shop/subgraph-products';
-import { reviewsEnv, startReviews } from '@shop/subgraph-reviews';
 import { composeSupergraph } from '../src/composition/compose.ts';
+import { startSubgraphsInProcess } from '../src/stack/in-process-subgraphs.ts';
 import { readSupergraphConfig } from '../src/composition/supergraph-config.ts';
 import type { HostCounts, HostMessage, HostReady } from './protocol.ts';
 import { REFERENCE_NAMES, referenceSchemaUrl, startReferenceSubgraphs } from './reference/subgraphs.ts';
@@ -46,21 +41,15 @@ async function hostShop(): Promise<Hosted> {
   const urls = subgraphDatabaseUrls(databaseUrl);
   await prepareDatabases(urls);
   if (!(await isSeeded(urls))) await seed(urls);
-  const base = (name: string) => ({
-    PORT: '0',
-    DATABASE_URL: urls[name as keyof typeof urls],
-    LOG_LEVEL: 'warn',
-    INTERNAL_SIGNING_SECRET: process.env.INTERNAL_SIGNING_SECRET ?? '',
-    REQUIRE_SIGNATURE: process.env.REQUIRE_SIGNATURE ?? 'true',
-  });
-  const products = await startProducts(loadConfig(productsEnv, base('products')), logger);
-  const [accounts, inventory, reviews, orders] = await Promise.all([
-    startAccounts(loadConfig(accountsEnv, base('accounts')), logger),
-    startInventory(loadConfig(inventoryEnv, base('inventory')), logger),
-    startReviews(loadConfig(reviewsEnv, base('reviews')), logger),
-    startOrders(loadConfig(ordersEnv, { ...base('orders'), PRODUCTS_SUBGRAPH_URL: products.url }), logger),
-  ]);
-  const running = { accounts, products, inventory, reviews, orders };
+  const running = await startSubgraphsInProcess(
+    urls,
+    {
+      LOG_LEVEL: 'warn',
+      INTERNAL_SIGNING_SECRET: process.env.INTERNAL_SIGNING_SECRET ?? '',
+      REQUIRE_SIGNATURE: process.env.REQUIRE_SIGNATURE ?? 'true',
+    },
+    logger,
+  );
   const config = await readSupergraphConfig(fileURLToPath(new URL('../../supergraph.yaml', import.meta.url)));
   return {
     urls: Object.fromEntries(SUBGRAPHS.map((n) => [n, running[n].url])),

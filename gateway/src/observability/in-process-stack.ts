@@ -3,18 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SUBGRAPHS, dropDatabase, prepareDatabases, seed, subgraphDatabaseUrls, type SubgraphName } from '@shop/db';
+import { SUBGRAPHS, dropDatabase, prepareDatabases, seed, subgraphDatabaseUrls } from '@shop/db';
 import { createLogger } from '@shop/observability';
-import { loadConfig } from '@shop/service-kit';
-import { accountsEnv, startAccounts } from '@shop/subgraph-accounts';
-import { inventoryEnv, startInventory } from '@shop/subgraph-inventory';
-import { ordersEnv, startOrders } from '@shop/subgraph-orders';
-import { productsEnv, startProducts } from '@shop/subgraph-products';
-import { reviewsEnv, startReviews } from '@shop/subgraph-reviews';
 import { composeSupergraph } from '../composition/compose.ts';
 import { readSupergraphConfig } from '../composition/supergraph-config.ts';
 import { loadGatewayConfig } from '../config.ts';
 import { startGateway } from '../server.ts';
+import { startSubgraphsInProcess } from '../stack/in-process-subgraphs.ts';
 
 const SUPERGRAPH_YAML = fileURLToPath(new URL('../../../supergraph.yaml', import.meta.url));
 
@@ -46,24 +41,9 @@ export async function startInProcessStack(serverUrl: string): Promise<InProcessS
     await seed(urls);
     // A secret of this run only: the subgraphs answer nothing but this gateway.
     const INTERNAL_SIGNING_SECRET = randomBytes(32).toString('hex');
-    const env = (name: SubgraphName) => ({
-      PORT: '0',
-      DATABASE_URL: urls[name],
-      DATABASE_POOL_MAX: '5',
-      NODE_ENV: 'development',
-      INTERNAL_SIGNING_SECRET,
-    });
-    const products = await startProducts(loadConfig(productsEnv, env('products')), logger);
-    stoppers.push(() => products.close());
-    const others = await Promise.all([
-      startAccounts(loadConfig(accountsEnv, env('accounts')), logger),
-      startInventory(loadConfig(inventoryEnv, env('inventory')), logger),
-      startReviews(loadConfig(reviewsEnv, env('reviews')), logger),
-      startOrders(loadConfig(ordersEnv, { ...env('orders'), PRODUCTS_SUBGRAPH_URL: products.url }), logger),
-    ]);
-    for (const subgraph of others) stoppers.push(() => subgraph.close());
-    const [accounts, inventory, reviews, orders] = others;
-    const routingUrls = { accounts: accounts!.url, products: products.url, inventory: inventory!.url, reviews: reviews!.url, orders: orders!.url };
+    const subgraphs = await startSubgraphsInProcess(urls, { NODE_ENV: 'development', INTERNAL_SIGNING_SECRET }, logger);
+    for (const name of SUBGRAPHS) stoppers.push(() => subgraphs[name].close());
+    const routingUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphs[name].url]));
     const composed = await composeSupergraph(await readSupergraphConfig(SUPERGRAPH_YAML), { routingUrls });
     if (!composed.ok) throw new Error(`composition failed: ${JSON.stringify(composed.errors)}`);
     dir = await mkdtemp(join(tmpdir(), 'shop-budgets-'));

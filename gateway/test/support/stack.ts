@@ -5,12 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { inject } from 'vitest';
 import { createLogger } from '@shop/observability';
-import { accountsEnv, startAccounts } from '@shop/subgraph-accounts';
-import { inventoryEnv, startInventory } from '@shop/subgraph-inventory';
-import { ordersEnv, startOrders } from '@shop/subgraph-orders';
-import { productsEnv, startProducts } from '@shop/subgraph-products';
-import { reviewsEnv, startReviews } from '@shop/subgraph-reviews';
-import { loadConfig, type SqlStats } from '@shop/service-kit';
+import type { SqlStats } from '@shop/service-kit';
+import { startSubgraphsInProcess } from '../../src/stack/in-process-subgraphs.ts';
 import { composeSupergraph } from '../../src/composition/compose.ts';
 import { readSupergraphConfig } from '../../src/composition/supergraph-config.ts';
 import { DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../../src/config.ts';
@@ -80,22 +76,11 @@ export function tokenFor(userId: number, options: { expiresIn?: string; secret?:
 export async function startTestStack(options: { gatewayEnv?: Record<string, string> } = {}): Promise<TestStack> {
   const databaseUrls = inject('databaseUrls');
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const base = (name: SubgraphName) => ({
-    PORT: '0',
-    DATABASE_URL: databaseUrls[name],
-    DATABASE_POOL_MAX: '5',
-    NODE_ENV: 'test',
-    INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
-  });
-
-  const products = await startProducts(loadConfig(productsEnv, base('products')), logger);
-  const [accounts, inventory, reviews, orders] = await Promise.all([
-    startAccounts(loadConfig(accountsEnv, base('accounts')), logger),
-    startInventory(loadConfig(inventoryEnv, base('inventory')), logger),
-    startReviews(loadConfig(reviewsEnv, base('reviews')), logger),
-    startOrders(loadConfig(ordersEnv, { ...base('orders'), PRODUCTS_SUBGRAPH_URL: products.url }), logger),
-  ]);
-  const subgraphs = { accounts, products, inventory, reviews, orders };
+  const subgraphs = await startSubgraphsInProcess(
+    databaseUrls as Record<SubgraphName, string>,
+    { NODE_ENV: 'test', INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET },
+    logger,
+  );
   const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphs[n].url])) as Record<SubgraphName, string>;
 
   const composed = await composeSupergraph(await readSupergraphConfig(SUPERGRAPH_YAML), { routingUrls: subgraphUrls });

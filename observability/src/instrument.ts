@@ -1,6 +1,5 @@
-import { SpanStatusCode } from '@opentelemetry/api';
 import { tracer } from './http-tracing.ts';
-import { currentScope, now, recordCall } from './request-scope.ts';
+import { currentScope, now, recordCall, recordedSpan } from './request-scope.ts';
 
 /**
  * Runs one DataLoader batch in a span (loader name, batch size), counts its size per
@@ -13,20 +12,7 @@ export function traceBatch<T>(loader: string, size: number, fn: () => Promise<T>
   return tracer.startActiveSpan(
     `dataloader.batch ${loader}`,
     { attributes: { 'dataloader.name': loader, 'dataloader.batch_size': size } },
-    async (span) => {
-      let failed = false;
-      try {
-        return await fn();
-      } catch (error) {
-        failed = true;
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        span.end();
-        if (scope) recordCall(scope, { kind: 'batch', name: loader, size, startedAt, durationMs: now() - startedAt, error: failed });
-      }
-    },
+    (span) => recordedSpan(span, scope, { kind: 'batch', name: loader, size }, startedAt, fn),
   );
 }
 

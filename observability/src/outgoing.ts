@@ -1,6 +1,6 @@
-import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, propagation, SpanKind } from '@opentelemetry/api';
 import { tracer } from './http-tracing.ts';
-import { currentScope, now, recordCall } from './request-scope.ts';
+import { currentScope, now, recordedSpan } from './request-scope.ts';
 
 /**
  * A call from one service to another outside the gateway's query plan (orders asking products
@@ -13,17 +13,6 @@ export function tracedCall<T>(target: string, send: (headers: Record<string, str
   return tracer.startActiveSpan(`fetch ${target}`, { kind: SpanKind.CLIENT, attributes: { 'graphql.subgraph.name': target } }, async (span) => {
     const headers: Record<string, string> = {};
     propagation.inject(context.active(), headers);
-    let failed = false;
-    try {
-      return await send(headers);
-    } catch (error) {
-      failed = true;
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw error;
-    } finally {
-      span.end();
-      if (scope) recordCall(scope, { kind: 'fetch', name: target, startedAt, durationMs: now() - startedAt, error: failed });
-    }
+    return recordedSpan(span, scope, { kind: 'fetch', name: target }, startedAt, () => send(headers));
   });
 }

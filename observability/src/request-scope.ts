@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { ServiceMetrics } from './metrics.ts';
 
 /** One internal call an operation made, as the call report lists it. */
@@ -61,3 +62,28 @@ export function recordCall(scope: RequestScope, event: Omit<CallEvent, 'service'
 
 export const now = () => performance.now();
 const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/**
+ * Runs `fn` inside `span`: an error is recorded on the span and rethrown, the span is ended,
+ * and the call lands in the request's call report either way.
+ */
+export async function recordedSpan<T>(
+  span: Span,
+  scope: RequestScope | undefined,
+  call: Omit<CallEvent, 'service' | 'startMs' | 'durationMs' | 'error'>,
+  startedAt: number,
+  fn: () => Promise<T>,
+): Promise<T> {
+  let failed = false;
+  try {
+    return await fn();
+  } catch (error) {
+    failed = true;
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw error;
+  } finally {
+    span.end();
+    if (scope) recordCall(scope, { ...call, startedAt, durationMs: now() - startedAt, error: failed });
+  }
+}

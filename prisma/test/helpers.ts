@@ -1,5 +1,6 @@
 // Shared test helpers: uniquely named databases on the real test server, dropped afterwards.
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { dropDatabase } from '../src/ensure-database.ts';
 import { withDatabase } from '../src/urls.ts';
 
@@ -18,4 +19,15 @@ export function uniqueDatabaseUrl(prefix: string): string {
 /** Drops every database in `urls` (ignores ones that were never created). */
 export async function dropAll(urls: Iterable<string>): Promise<void> {
   await Promise.all([...urls].map((url) => dropDatabase(url)));
+}
+
+/** Runs one statement on its own connection and returns the rows. */
+export async function queryRows<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
 }

@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMigration } from '../src/create-migration.ts';
 import { ensureDatabase } from '../src/ensure-database.ts';
 import { migrate } from '../src/migrate.ts';
 import { listMigrationNames } from '../src/migrations.ts';
 import { migrationsDir, schemaPath } from '../src/subgraphs.ts';
-import { dropAll, uniqueDatabaseUrl } from './helpers.ts';
+import { dropAll, uniqueDatabaseUrl, queryRows } from './helpers.ts';
 
 const created: string[] = [];
 const tempDirs: string[] = [];
@@ -25,16 +24,6 @@ async function freshDatabase(prefix: string): Promise<string> {
   return url;
 }
 
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 describe('ensureDatabase', () => {
   it('creates a missing database once, even when called concurrently', async () => {
     const url = uniqueDatabaseUrl('shopdb_ensure');
@@ -42,7 +31,7 @@ describe('ensureDatabase', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => ensureDatabase(url)));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await ensureDatabase(url)).toBe(false);
-    expect(await query(url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    expect(await queryRows(url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 });
 
@@ -55,7 +44,7 @@ describe('migrate', () => {
     expect(await migrate('reviews', url)).toEqual(names);
     expect(await migrate('reviews', url)).toEqual([]);
 
-    const rows = await query<{
+    const rows = await queryRows<{
       migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null;
       applied_steps_count: number; logs: string | null;
     }>(url, 'SELECT * FROM _prisma_migrations ORDER BY started_at');
@@ -71,7 +60,7 @@ describe('migrate', () => {
 
     // The hand-written CHECK constraint of the init migration is in force.
     await expect(
-      query(url, `INSERT INTO reviews (body, rating, author_id, product_upc) VALUES ('x', 6, 1, 'u')`),
+      queryRows(url, `INSERT INTO reviews (body, rating, author_id, product_upc) VALUES ('x', 6, 1, 'u')`),
     ).rejects.toThrow(/reviews_rating_check/);
   });
 
@@ -85,10 +74,10 @@ describe('migrate', () => {
     ]);
     const names = await listMigrationNames(migrationsDir('orders'));
     expect([...a, ...b].sort()).toEqual(names);
-    const rows = await query<{ n: string }>(url, 'SELECT count(*) AS n FROM _prisma_migrations');
+    const rows = await queryRows<{ n: string }>(url, 'SELECT count(*) AS n FROM _prisma_migrations');
     expect(Number(rows[0]!.n)).toBe(names.length);
     await expect(
-      query(url, `INSERT INTO orders (id, user_id, total, idempotency_key, request_hash) VALUES (1, 1, 0, 'k', 'h');
+      queryRows(url, `INSERT INTO orders (id, user_id, total, idempotency_key, request_hash) VALUES (1, 1, 0, 'k', 'h');
                   INSERT INTO order_lines (order_id, product_upc, quantity, unit_price) VALUES (1, 'u', 0, 1)`),
     ).rejects.toThrow(/order_lines_quantity_check/);
   });
@@ -96,9 +85,9 @@ describe('migrate', () => {
   it('leaves no lock or connection behind', async () => {
     const url = await freshDatabase('shopdb_locks');
     await migrate('accounts', url);
-    const locks = await query(url, `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+    const locks = await queryRows(url, `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
     expect(locks).toEqual([]);
-    const sessions = await query<{ n: string }>(url, 'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const sessions = await queryRows<{ n: string }>(url, 'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
     expect(Number(sessions[0]!.n)).toBe(0);
   });
 });
@@ -133,6 +122,6 @@ describe('createMigration', () => {
       '20250101000000_init',
       '20250102000000_add_review_title',
     ]);
-    expect(await query(url, `SELECT column_name FROM information_schema.columns WHERE table_name = 'reviews' AND column_name = 'title'`)).toHaveLength(1);
+    expect(await queryRows(url, `SELECT column_name FROM information_schema.columns WHERE table_name = 'reviews' AND column_name = 'title'`)).toHaveLength(1);
   });
 });

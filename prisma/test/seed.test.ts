@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDatabases } from '../src/index.ts';
 import { isSeeded, seed, seedStatus } from '../src/seed/index.ts';
@@ -16,27 +15,17 @@ import {
 import { seedDataset } from '../src/seed/data.ts';
 import type { SubgraphName } from '../src/subgraphs.ts';
 import { subgraphDatabaseUrls } from '../src/urls.ts';
-import { dropAll, uniqueDatabaseUrl } from './helpers.ts';
+import { dropAll, uniqueDatabaseUrl, queryRows } from './helpers.ts';
 
 let urls: Record<SubgraphName, string>;
 
-async function rows<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 async function count(url: string, table: string): Promise<number> {
-  return Number((await rows<{ n: string }>(url, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
+  return Number((await queryRows<{ n: string }>(url, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
 }
 
 /** A fingerprint of every seeded row that matters, computed by Postgres. */
 async function fingerprint(): Promise<Record<string, string>> {
-  const q = async (url: string, sql: string) => (await rows<{ md5: string }>(url, `SELECT md5(string_agg(r::text, '|' ORDER BY r::text)) AS md5 FROM (${sql}) r`))[0]!.md5;
+  const q = async (url: string, sql: string) => (await queryRows<{ md5: string }>(url, `SELECT md5(string_agg(r::text, '|' ORDER BY r::text)) AS md5 FROM (${sql}) r`))[0]!.md5;
   return {
     users: await q(urls.accounts, 'SELECT id, username, name, email, created_at FROM users'),
     products: await q(urls.products, 'SELECT upc, name, description, price, weight, category, popularity, created_at FROM products'),
@@ -94,7 +83,7 @@ describe('seed', () => {
   });
 
   it('produces the same data on every run (reset reseeds identically)', async () => {
-    await rows(urls.reviews, `INSERT INTO reviews (body, rating, author_id, product_upc) VALUES ('extra', 3, 1, $1)`, [productUpc(0)]);
+    await queryRows(urls.reviews, `INSERT INTO reviews (body, rating, author_id, product_upc) VALUES ('extra', 3, 1, $1)`, [productUpc(0)]);
     const result = await seed(urls, { reset: true });
     expect(result.seeded).toHaveLength(5);
     expect(await count(urls.reviews, 'reviews')).toBe(REVIEW_COUNT);
@@ -103,26 +92,26 @@ describe('seed', () => {
 
   it('matches the in-memory data set and exported helpers', async () => {
     const data = seedDataset();
-    const [user] = await rows<{ username: string }>(urls.accounts, 'SELECT username FROM users WHERE id = $1', [USER_COUNT]);
+    const [user] = await queryRows<{ username: string }>(urls.accounts, 'SELECT username FROM users WHERE id = $1', [USER_COUNT]);
     expect(user?.username).toBe(data.users[USER_COUNT - 1]!.username);
-    const upcs = await rows<{ upc: string }>(urls.products, 'SELECT upc FROM products ORDER BY upc');
+    const upcs = await queryRows<{ upc: string }>(urls.products, 'SELECT upc FROM products ORDER BY upc');
     expect(upcs.map((r) => r.upc)).toEqual(Array.from({ length: PRODUCT_COUNT }, (_, i) => productUpc(i)));
     const soldOut = await count(urls.inventory, 'inventory_items WHERE quantity = 0');
     expect(soldOut).toBeGreaterThan(0);
-    const statuses = await rows<{ status: string }>(urls.orders, 'SELECT DISTINCT status::text AS status FROM orders ORDER BY 1');
+    const statuses = await queryRows<{ status: string }>(urls.orders, 'SELECT DISTINCT status::text AS status FROM orders ORDER BY 1');
     expect(statuses.map((s) => s.status)).toEqual(['CANCELLED', 'DELIVERED', 'PAID', 'PENDING', 'SHIPPED']);
   });
 
   it('lines up ids across the five databases', async () => {
-    const userIds = new Set((await rows<{ id: number }>(urls.accounts, 'SELECT id FROM users')).map((r) => r.id));
+    const userIds = new Set((await queryRows<{ id: number }>(urls.accounts, 'SELECT id FROM users')).map((r) => r.id));
     const prices = new Map(
-      (await rows<{ upc: string; price: number }>(urls.products, 'SELECT upc, price FROM products')).map((r) => [r.upc, r.price]),
+      (await queryRows<{ upc: string; price: number }>(urls.products, 'SELECT upc, price FROM products')).map((r) => [r.upc, r.price]),
     );
 
-    const inventory = await rows<{ upc: string }>(urls.inventory, 'SELECT upc FROM inventory_items');
+    const inventory = await queryRows<{ upc: string }>(urls.inventory, 'SELECT upc FROM inventory_items');
     expect(new Set(inventory.map((r) => r.upc))).toEqual(new Set(prices.keys()));
 
-    const reviews = await rows<{ author_id: number; product_upc: string; rating: number }>(
+    const reviews = await queryRows<{ author_id: number; product_upc: string; rating: number }>(
       urls.reviews,
       'SELECT DISTINCT author_id, product_upc, rating FROM reviews',
     );
@@ -133,12 +122,12 @@ describe('seed', () => {
       expect(r.rating).toBeLessThanOrEqual(5);
     }
 
-    const orderUsers = await rows<{ user_id: number }>(urls.orders, 'SELECT DISTINCT user_id FROM orders');
+    const orderUsers = await queryRows<{ user_id: number }>(urls.orders, 'SELECT DISTINCT user_id FROM orders');
     for (const o of orderUsers) expect(userIds.has(o.user_id)).toBe(true);
-    const lines = await rows<{ product_upc: string; unit_price: number }>(urls.orders, 'SELECT DISTINCT product_upc, unit_price FROM order_lines');
+    const lines = await queryRows<{ product_upc: string; unit_price: number }>(urls.orders, 'SELECT DISTINCT product_upc, unit_price FROM order_lines');
     for (const l of lines) expect(prices.get(l.product_upc)).toBe(l.unit_price);
 
-    const badTotals = await rows(
+    const badTotals = await queryRows(
       urls.orders,
       `SELECT o.id FROM orders o JOIN order_lines l ON l.order_id = o.id GROUP BY o.id, o.total
        HAVING o.total <> sum(l.quantity * l.unit_price) OR count(*) NOT BETWEEN 1 AND 4`,
@@ -148,18 +137,18 @@ describe('seed', () => {
   });
 
   it('leaves sequences ready for new rows', async () => {
-    const [review] = await rows<{ id: number }>(
+    const [review] = await queryRows<{ id: number }>(
       urls.reviews,
       `INSERT INTO reviews (body, rating, author_id, product_upc) VALUES ('new', 5, 1, $1) RETURNING id`,
       [productUpc(0)],
     );
     expect(review?.id).toBe(REVIEW_COUNT + 1);
-    const [order] = await rows<{ id: number }>(
+    const [order] = await queryRows<{ id: number }>(
       urls.orders,
       `INSERT INTO orders (user_id, total, idempotency_key, request_hash) VALUES (1, 0, 'test-key', 'h') RETURNING id`,
     );
     expect(order?.id).toBe(ORDER_COUNT + 1);
-    const [user] = await rows<{ id: number }>(
+    const [user] = await queryRows<{ id: number }>(
       urls.accounts,
       `INSERT INTO users (username, name, email) VALUES ('new.user', 'New User', 'new.user@example.com') RETURNING id`,
     );

@@ -1,10 +1,12 @@
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gatewayNodeFlags } from '../src/heap.ts';
+import { bundleEntry, bundleService } from '../src/stack/bundle.ts';
 
 export interface GatewaySpec {
   id: string;
   label: string;
-  /** Entry file, run as its own process with `node --import tsx`. */
+  /** TypeScript entry file; bundled (`bundledEntry`) and run as its own process. */
   entry: string;
   env: Record<string, string>;
   /** Node flags the gateway is started with (ours: as npm start starts it). */
@@ -39,3 +41,21 @@ export const GATEWAYS: GatewaySpec[] = [
   { id: 'ours-compression', label: 'ours, compression (br/gzip)', entry: OURS, nodeFlags: OURS_FLAGS, env: { COMPRESSION: 'true' }, identity: true },
   { id: 'ours-workers', label: 'ours, 2 workers', entry: OURS, nodeFlags: OURS_FLAGS, env: { WORKERS: '2' }, identity: true },
 ];
+
+const bundles = new Map<string, Promise<string>>();
+
+/**
+ * Every gateway runs bundled, as plain JavaScript: ours as `npm start` runs it (`gateway/dist/main.js`),
+ * the peers the same way, so none of them carries tsx's loader thread in its RSS.
+ */
+export function bundledEntry(spec: GatewaySpec): Promise<string> {
+  let bundle = bundles.get(spec.entry);
+  if (!bundle) {
+    bundle =
+      spec.entry === OURS
+        ? bundleService(fileURLToPath(new URL('..', import.meta.url)))
+        : bundleEntry(spec.entry, fileURLToPath(new URL(`./dist/${basename(spec.entry, '.ts')}.js`, import.meta.url)));
+    bundles.set(spec.entry, bundle);
+  }
+  return bundle;
+}

@@ -80,10 +80,11 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
+/** `entry` is a bundled gateway (plain JavaScript, as `npm start` runs ours), so no gateway pays for tsx's loader. */
 export async function startGatewayProcess(entry: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<GatewayProcess> {
   const port = await freePort();
   const child = track(fork(entry, [], {
-    execArgv: [...nodeFlags, ...TSX],
+    execArgv: nodeFlags,
     // Loopback only: no peer may phone home (@apollo/gateway's usage telemetry and its cloud probes).
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'development', APOLLO_TELEMETRY_DISABLED: 'true', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

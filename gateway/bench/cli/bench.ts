@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '@shop/service-kit';
 import { declareEnforcedSecurityFeatures } from '../../src/authz/requirements.ts';
-import { GATEWAYS, type GatewaySpec } from '../gateways.ts';
+import { bundledEntry, GATEWAYS, type GatewaySpec } from '../gateways.ts';
 import { runLoad, type LoadResult } from '../load.ts';
 import {
   sampleResources,
@@ -102,7 +102,7 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
         // Only the gateways that use Redis get it: the others run as their defaults do, in process.
         ...(spec.env.RESPONSE_CACHE === 'redis' ? { REDIS_URL: options.REDIS_URL } : {}),
       };
-      gateways.push({ spec, process: await startGatewayProcess(spec.entry, env, spec.nodeFlags) });
+      gateways.push({ spec, process: await startGatewayProcess(await bundledEntry(spec), env, spec.nodeFlags) });
     }
     for (const scenario of scenarios) {
       const runs = new Map<string, RunResult[]>();

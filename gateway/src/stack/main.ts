@@ -14,6 +14,7 @@ import { env, loadConfig, runService } from '@shop/service-kit';
 import { composeSupergraph } from '../composition/compose.ts';
 import { readSupergraphConfig } from '../composition/supergraph-config.ts';
 import { gatewayNodeFlags } from '../heap.ts';
+import { bundleService } from './bundle.ts';
 import { Supervisor } from './supervisor.ts';
 
 const root = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
@@ -59,6 +60,13 @@ await runService('stack', async () => {
   return { logger, service: { close } };
 
   async function startStack() {
+    // Bundled while the database starts: each service then runs as plain JavaScript.
+    const bundles = Promise.all([
+      bundleService(root('gateway')),
+      ...SUBGRAPHS.map((name) => bundleService(root(`subgraphs/${name}`))),
+    ]);
+    // Awaited below; until then a failure must not count as unhandled and kill the launcher.
+    bundles.catch(() => {});
     let databaseUrls: Record<SubgraphName, string>;
     if (config.DATABASE_URL) {
       databaseUrls = subgraphDatabaseUrls(config.DATABASE_URL);
@@ -86,13 +94,14 @@ await runService('stack', async () => {
     await rename(`${supergraphPath}.tmp`, supergraphPath);
 
     const routing = new Map(supergraphConfig.subgraphs.map((s) => [s.name, new URL(s.routingUrl)]));
+    const [gatewayEntry, ...subgraphEntries] = await bundles;
     await Promise.all(
-      SUBGRAPHS.map((name) => {
+      SUBGRAPHS.map((name, i) => {
         const url = routing.get(name);
         if (!url) throw new Error(`supergraph.yaml has no subgraph "${name}"`);
         return supervisor.start({
           name,
-          entry: root(`subgraphs/${name}/src/main.ts`),
+          entry: subgraphEntries[i]!,
           healthUrl: `${url.origin}/health`,
           env: {
             HOST: url.hostname,
@@ -107,7 +116,7 @@ await runService('stack', async () => {
     );
     await supervisor.start({
       name: 'gateway',
-      entry: root('gateway/src/main.ts'),
+      entry: gatewayEntry,
       nodeFlags: gatewayNodeFlags(process.env),
       healthUrl: `http://127.0.0.1:${config.PORT}/ready`,
       env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, INTERNAL_SIGNING_SECRET: signingSecret, LOG_LEVEL: config.LOG_LEVEL },

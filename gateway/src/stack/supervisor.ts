@@ -3,7 +3,7 @@ import type { Logger } from '@shop/observability';
 
 export interface ServiceSpec {
   name: string;
-  /** Entry module, run with `node --import tsx`. */
+  /** The service's bundled entry (`dist/main.js`), run with plain `node`. */
   entry: string;
   env: Record<string, string>;
   /** Node flags before the entry (e.g. the gateway's heap cap). */
@@ -28,7 +28,7 @@ export class Supervisor {
   }
 
   private launch(spec: ServiceSpec, restarts: number): void {
-    const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), '--import', 'tsx', spec.entry], {
+    const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), spec.entry], {
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

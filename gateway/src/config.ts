@@ -77,6 +77,24 @@ export const gatewayEnv = z
     COST_MODE: z.enum(['enforce', 'measure']).default('enforce'),
     /** Whole request, all subgraph fetches included. */
     REQUEST_TIMEOUT_MS: env.positiveInt(30_000, 600_000),
+    /**
+     * Operations executing at once per gateway process; more wait in a queue (limits/admission.ts).
+     * Bounds the memory in-flight executions hold and keeps latency even under a burst.
+     */
+    MAX_CONCURRENT_OPERATIONS: env.positiveInt(16, 100_000),
+    /** Requests waiting for an execution slot; beyond it: 503 SERVER_BUSY. */
+    OPERATION_QUEUE_SIZE: env.positiveInt(1000, 1_000_000),
+    /**
+     * Longest wait for an execution slot, then 503 SERVER_BUSY; below REQUEST_TIMEOUT_MS. Unset: 10 s,
+     * or half the request deadline when that is shorter.
+     */
+    OPERATION_QUEUE_TIMEOUT_MS: z.coerce.number({ message: 'expected a positive integer' }).int('expected a positive integer').min(1, 'expected a positive integer').max(600_000, 'expected at most 600000').optional(),
+    /** Share of the heap limit in use above which new executions wait for running ones to finish; 1: off. */
+    OPERATION_HEAP_WATERMARK: z.coerce
+      .number({ message: 'expected a share of the heap limit between 0 and 1, e.g. 0.8' })
+      .gt(0, 'expected a share above 0, e.g. 0.8')
+      .max(1, 'expected at most 1 (1 turns the check off)')
+      .default(0.8),
     /** Origins allowed to call from a browser, comma-separated; empty: no cross-origin access. */
     CORS_ORIGINS: csv(z.string().refine((v) => v === '*' || URL.canParse(v), 'expected origins like https://shop.example')).default([]),
 
@@ -116,6 +134,13 @@ export const gatewayEnv = z
   })
   .superRefine((config, ctx) => {
     const production = config.NODE_ENV === 'production';
+    if (config.OPERATION_QUEUE_TIMEOUT_MS !== undefined && config.OPERATION_QUEUE_TIMEOUT_MS >= config.REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OPERATION_QUEUE_TIMEOUT_MS'],
+        message: `must be below REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS}): a request still queued at its deadline has already been answered 504`,
+      });
+    }
     if (config.RESPONSE_CACHE === 'redis' && !config.REDIS_URL) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required with RESPONSE_CACHE=redis' });
     }
@@ -138,7 +163,9 @@ export const gatewayEnv = z
   });
 
 type ParsedEnv = z.infer<typeof gatewayEnv>;
-export type GatewayConfig = ParsedEnv & {
+export type GatewayConfig = Omit<ParsedEnv, 'OPERATION_QUEUE_TIMEOUT_MS'> & {
+  /** Always set: derived from REQUEST_TIMEOUT_MS when the variable is not. */
+  OPERATION_QUEUE_TIMEOUT_MS: number;
   /** Subgraph name -> URL, replacing the routing URLs in the supergraph (SUBGRAPH_URL_<NAME>). */
   subgraphUrlOverrides: Record<string, string>;
 };
@@ -164,7 +191,12 @@ export function subgraphUrlOverrides(environment: NodeJS.ProcessEnv): Record<str
 }
 
 export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  return { ...loadConfig(gatewayEnv, environment), subgraphUrlOverrides: subgraphUrlOverrides(environment) };
+  const parsed = loadConfig(gatewayEnv, environment);
+  return {
+    ...parsed,
+    OPERATION_QUEUE_TIMEOUT_MS: parsed.OPERATION_QUEUE_TIMEOUT_MS ?? Math.max(1, Math.min(10_000, Math.floor(parsed.REQUEST_TIMEOUT_MS / 2))),
+    subgraphUrlOverrides: subgraphUrlOverrides(environment),
+  };
 }
 
 /** The key source tokens are verified against, from the validated configuration. */

@@ -4,13 +4,14 @@ import { loadConfig } from '@shop/service-kit';
 /**
  * V8 grows its heap lazily under a high allocation rate (the gateway allocates a result tree per
  * request) up to a limit of several GB, so a busy gateway's RSS is mostly garbage not yet
- * collected. A cap makes V8 collect sooner: GATEWAY_HEAP_MB=128 kept peak RSS at 185-215 MB under
- * the reference benchmark load instead of 330-420 MB. But a cap is a hard limit: with inbound
- * deduplication off, 50 concurrent shop benchmark queries (large answers) needed more than 128 MB
- * live and the gateway died of heap exhaustion (gateway/bench/RESULTS.md). Until executions in
- * flight are bounded (admission control), the default is V8's own limit. The flags must be given
- * when the process starts, so whoever launches the gateway (npm start, the bench; cluster workers
- * inherit them) passes them.
+ * collected: 300-540 MB under the benchmark loads with V8's own limit. A cap makes V8 collect
+ * sooner; with GATEWAY_HEAP_MB=192 the gateway stayed at 160-210 MB RSS under every benchmark
+ * load (gateway/bench/RESULTS.md) at about the same throughput. A cap alone is a hard limit (with
+ * unbounded concurrency, 50 concurrent shop benchmark queries once exhausted a 128 MB heap); the
+ * admission control in limits/admission.ts bounds the executions in flight and holds new ones
+ * back while the heap is near its limit, which makes the cap safe. 0 leaves V8's default. The
+ * flags must be given when the process starts, so whoever launches the gateway (npm start, the
+ * bench; cluster workers inherit them) passes them; a deployment sets NODE_OPTIONS itself.
  */
 export const heapEnv = z.object({
   GATEWAY_HEAP_MB: z.coerce
@@ -18,7 +19,8 @@ export const heapEnv = z.object({
     .int('expected a whole number of MiB')
     .min(0, 'expected 0 or more')
     .max(65_536, 'expected at most 65536')
-    .default(0),
+    .refine((mb) => mb === 0 || mb >= 64, 'expected 0 (V8 default) or at least 64 MiB: below that the gateway cannot hold its supergraph and plans')
+    .default(192),
   /** V8's young generation semi-space; 0 leaves V8's default (16 MiB on 64-bit). */
   GATEWAY_SEMI_SPACE_MB: z.coerce
     .number({ message: 'expected a number of MiB (0: V8 default)' })

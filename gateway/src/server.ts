@@ -16,6 +16,7 @@ import { applyCors } from './edge/cors.ts';
 import { applyDocumentPolicy, requestFromSearch, searchFromRequest } from './edge/document-policy.ts';
 import { createRateLimiter, rateLimitHeaders } from './edge/rate-limit.ts';
 import { clientIpOf, requestIdOf } from './edge/request-meta.ts';
+import { admissionControl } from './limits/admission.ts';
 import { costDirectivesFromSupergraph, type CostDirectives } from './limits/cost.ts';
 import { createOperationGuard } from './limits/operation-limits.ts';
 import { openPersistedStore } from './persisted/open-store.ts';
@@ -153,7 +154,16 @@ export async function startGateway(
     maxDirectives: config.MAX_DIRECTIVES,
   });
 
-  const graphql = telemetry.traced(createGraphQLHandler(withMiddlewares(apollo, speed.middlewares), {
+  const admission = admissionControl({
+    maxConcurrent: config.MAX_CONCURRENT_OPERATIONS,
+    maxQueued: config.OPERATION_QUEUE_SIZE,
+    queueTimeoutMs: config.OPERATION_QUEUE_TIMEOUT_MS,
+    heapHighWatermark: config.OPERATION_HEAP_WATERMARK,
+    onReject: (reason) => telemetry.metrics.admissionRejected.inc({ reason }),
+  });
+  telemetry.metrics.observeAdmission(admission);
+  // Innermost: cached and deduplicated answers never wait for an execution slot.
+  const graphql = telemetry.traced(createGraphQLHandler(withMiddlewares(apollo, [...speed.middlewares, admission]), {
     maxBodyBytes: config.MAX_BODY_BYTES,
     encode: speed.encode,
     async prepare({ req, body }) {

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@shop/service-kit';
 import { authOptions, DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../src/config.ts';
+import { gatewayNodeFlags } from '../src/heap.ts';
 
 const run = promisify(execFile);
 const SECRET = { INTERNAL_SIGNING_SECRET: 'a-signing-secret-of-at-least-32-chars' };
@@ -33,6 +34,26 @@ describe('gateway configuration', () => {
     expect(error.message).toMatch(/PORT: expected a port between 0 and 65535 \(got "99999"\)/);
     expect(error.message).toMatch(/SUBGRAPH_TIMEOUT_MS: expected a positive integer \(got "-5"\)/);
     expect(error.message).toMatch(/AUTH_JWT_SECRET: expected at least 32 characters/);
+  });
+
+  it('bounds executions by default, keeps the queue wait below the request deadline, and caps the heap it is launched with', () => {
+    expect(loadGatewayConfig({ ...SECRET })).toMatchObject({
+      MAX_CONCURRENT_OPERATIONS: 16,
+      OPERATION_QUEUE_SIZE: 1000,
+      OPERATION_QUEUE_TIMEOUT_MS: 10_000,
+      OPERATION_HEAP_WATERMARK: 0.8,
+    });
+    // Unset, the queue wait follows a shorter request deadline; set, it must stay below it.
+    expect(loadGatewayConfig({ ...SECRET, REQUEST_TIMEOUT_MS: '4000' }).OPERATION_QUEUE_TIMEOUT_MS).toBe(2000);
+    expect(configError({ ...SECRET, OPERATION_QUEUE_TIMEOUT_MS: '30000' }).message).toMatch(
+      /OPERATION_QUEUE_TIMEOUT_MS: must be below REQUEST_TIMEOUT_MS \(30000\)/,
+    );
+    expect(configError({ ...SECRET, OPERATION_HEAP_WATERMARK: '1.5', MAX_CONCURRENT_OPERATIONS: '0' }).message).toMatch(
+      /OPERATION_HEAP_WATERMARK: expected at most 1[\s\S]*MAX_CONCURRENT_OPERATIONS: expected a positive integer|MAX_CONCURRENT_OPERATIONS: expected a positive integer[\s\S]*OPERATION_HEAP_WATERMARK: expected at most 1/,
+    );
+    expect(gatewayNodeFlags({})).toEqual(['--max-old-space-size=192']);
+    expect(gatewayNodeFlags({ GATEWAY_HEAP_MB: '0' })).toEqual([]);
+    expect(() => gatewayNodeFlags({ GATEWAY_HEAP_MB: '16' })).toThrow(/GATEWAY_HEAP_MB: expected 0 \(V8 default\) or at least 64 MiB/);
   });
 
   it('has the speed features at their defaults and names bad values', () => {

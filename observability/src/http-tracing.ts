@@ -33,6 +33,7 @@ export interface TracedHandlerOptions {
 
 function outcomeOfStatus(status: number): string {
   if (status === 429) return 'RATE_LIMITED';
+  if (status === 503) return 'SERVER_BUSY';
   if (status >= 500) return 'INTERNAL_SERVER_ERROR';
   if (status >= 400) return 'BAD_REQUEST';
   return 'ok';

@@ -2,6 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BoundedLabel } from './labels.ts';
 
+/** An admission limiter's state (the gateway's bound on executing operations); read at each scrape. */
+export interface AdmissionLike {
+  executing(): number;
+  queued(): number;
+  readonly maxConcurrent: number;
+}
+
 /** The pool numbers node-postgres exposes; read when Prometheus scrapes, not per query. */
 export interface PoolLike {
   readonly totalCount: number;
@@ -25,6 +32,7 @@ const KNOWN_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'RATE_LIMITED',
+  'SERVER_BUSY',
   'INTERNAL_SERVER_ERROR',
 ]);
 
@@ -116,6 +124,26 @@ export function createServiceMetrics(service: string, options: { maxOperations?:
           this.set({ state: 'idle' }, pool.idleCount);
           this.set({ state: 'waiting' }, pool.waitingCount);
           this.set({ state: 'max' }, pool.options.max ?? 10);
+        },
+      });
+    },
+    admissionRejected: new Counter({
+      name: 'gateway_admission_rejected_total',
+      help: 'Requests refused with 503 SERVER_BUSY before executing, by reason (queue_full, queue_timeout).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    /** Reports the operations executing and waiting, and the bound, at every scrape. */
+    observeAdmission(admission: AdmissionLike): void {
+      new Gauge({
+        name: 'gateway_operations',
+        help: 'Operations by state: executing, queued (waiting for a slot), and max (the MAX_CONCURRENT_OPERATIONS bound).',
+        labelNames: ['state'] as const,
+        registers,
+        collect() {
+          this.set({ state: 'executing' }, admission.executing());
+          this.set({ state: 'queued' }, admission.queued());
+          this.set({ state: 'max' }, admission.maxConcurrent);
         },
       });
     },

@@ -44,6 +44,15 @@ function commit(): string {
   }
 }
 
+const WHAT_IS_MEASURED = `Measured on the full gateway: every request of ours passes authentication, the trusted-document policy, the operation
+limits, admission control (at most 16 executions at once), cost estimation (measure mode: the reference schema has no
+\`@listSize\`), \`@authenticated\`/\`@requiresScopes\` enforcement, telemetry (no exporter) and HMAC-signed subgraph
+requests; rate limits are set out of reach (one load generator on one address). Ours runs as \`npm start\` runs it: bundled
+(\`gateway/dist/main.js\`) under plain \`node\` with its default 192 MB heap cap (\`GATEWAY_HEAP_MB\`); the peers are bundled
+and run the same way, with V8's default heap. The peers get the shop supergraph with the security features declared
+handled (they ignore them) and unsigned access to the shop subgraphs (\`REQUIRE_SIGNATURE=false\`, bench only). The load
+generator, the subgraphs and the gateway share the machine's cores: read ratios, not absolute numbers.`;
+
 const num = (v: number | undefined, digits = 0) => (v === undefined ? '' : v.toFixed(digits));
 
 export async function renderReport(input: {
@@ -55,6 +64,7 @@ export async function renderReport(input: {
   const cpu = cpus();
   const lines: string[] = [];
   lines.push('# Gateway benchmark results', '');
+  lines.push(WHAT_IS_MEASURED, '');
   lines.push(
     `Command: \`${input.command}\` (${input.options.connections} connections over loopback; per scenario and gateway ${input.options.rounds} round(s) of ${input.options.warmup} s warm-up then ${input.options.duration} s measured, the gateways taking turns in each round; the median round is shown, with every round's req/s in the last column, peak RSS is the highest of all rounds).`,
   );

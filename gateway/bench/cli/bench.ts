@@ -70,7 +70,8 @@ const OURS_BENCH_ENV = {
   RATE_LIMIT_CLIENT: '10000000',
   COST_MODE: 'measure',
 };
-const command = ['npm run bench', ...process.argv.slice(2)].join(' ');
+// As typed: npm passes flags on to the script only after `--`.
+const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
 
 const rows: Row[] = [];
 const started = new Date();

@@ -65,8 +65,18 @@ await runService('stack', async () => {
       bundleService(root('gateway')),
       ...SUBGRAPHS.map((name) => bundleService(root(`subgraphs/${name}`))),
     ]);
-    // Awaited below; until then a failure must not count as unhandled and kill the launcher.
+    // Awaited later; until then a failure must not count as unhandled and kill the launcher.
     bundles.catch(() => {});
+    try {
+      await startServices(bundles);
+    } catch (error) {
+      // The exit that follows would kill esbuild's service process mid-build, and its stack dump would bury this error.
+      await bundles.catch(() => {});
+      throw error;
+    }
+  }
+
+  async function startServices(bundles: Promise<[string, ...string[]]>) {
     let databaseUrls: Record<SubgraphName, string>;
     if (config.DATABASE_URL) {
       databaseUrls = subgraphDatabaseUrls(config.DATABASE_URL);

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -261,6 +263,45 @@ describe('operation budgets', () => {
       // A budget one below what the operation costs is a regression.
       const tighter = { ...budget, maxSqlStatements: report!.totals!.sqlStatements - 1 };
       expect(checkBudget(tighter, report, errors)).toMatchObject({ ok: false, problem: expect.stringMatching(/SQL statements >/) });
+    }
+  });
+});
+
+describe('admission control in the trace', () => {
+  it('records how long a request waited for an execution slot on its span', async () => {
+    // A subgraph that never answers holds the only slot until the test lets go.
+    const held = new Set<Socket>();
+    const hanging = createServer((socket) => {
+      held.add(socket);
+      socket.on('error', () => {});
+    });
+    hanging.listen(0, '127.0.0.1');
+    await once(hanging, 'listening');
+    try {
+      const gateway = await stack.startGateway({
+        SUBGRAPH_URL_ACCOUNTS: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`,
+        MAX_CONCURRENT_OPERATIONS: '1',
+        INBOUND_DEDUP: 'false',
+      });
+      exporter.reset();
+      const send = (query: string, client: string) =>
+        fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'apollographql-client-name': client }, body: JSON.stringify({ query }) });
+      const first = send('{ users(first: 1) { id } }', 'holds-the-slot');
+      while (held.size === 0) await new Promise((r) => setTimeout(r, 10));
+      const second = send('{ topProducts(first: 1) { upc } }', 'waits');
+      await new Promise((r) => setTimeout(r, 150));
+      for (const socket of held) socket.destroy();
+      await Promise.all([(await first).text(), (await second).text()]);
+
+      const serverSpan = (client: string) =>
+        exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['shop.service'] === 'gateway' && s.attributes['graphql.client.name'] === client);
+      const deadline = Date.now() + 5_000;
+      while (!(serverSpan('waits') && serverSpan('holds-the-slot')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(serverSpan('holds-the-slot')?.attributes['gateway.admission.wait_ms']).toBeUndefined();
+      expect(serverSpan('waits')?.attributes['gateway.admission.wait_ms']).toBeGreaterThanOrEqual(100);
+    } finally {
+      for (const socket of held) socket.destroy();
+      hanging.close();
     }
   });
 });

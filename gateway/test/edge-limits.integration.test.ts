@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPersistedStore } from '../src/persisted/open-store.ts';
 import type { PersistedStore } from '../src/persisted/types.ts';
+import { startHangingSubgraph } from './support/hanging-subgraph.ts';
 import { startTestStack, tokenFor, type TestStack } from './support/stack.ts';
 import { TEST_REDIS_URL } from './support/test-env.ts';
 
@@ -246,18 +245,11 @@ describe('rate limits', () => {
 
 describe('admission control', () => {
   it('queues operations beyond MAX_CONCURRENT_OPERATIONS and answers 503 SERVER_BUSY past the queue, before executing', async () => {
-    // A subgraph that accepts connections and never answers holds an execution in flight for as long as the test wants.
-    const held = new Set<Socket>();
-    const hanging = createServer((socket) => {
-      held.add(socket);
-      socket.on('error', () => {});
-    });
-    hanging.listen(0, '127.0.0.1');
-    await once(hanging, 'listening');
-    const { port } = hanging.address() as AddressInfo;
+    // Accounts never answers: the execution that fetches from it holds its slot until released.
+    const hanging = await startHangingSubgraph();
     try {
       const gateway = await stack.startGateway({
-        SUBGRAPH_URL_ACCOUNTS: `http://127.0.0.1:${port}/graphql`,
+        SUBGRAPH_URL_ACCOUNTS: hanging.url,
         MAX_CONCURRENT_OPERATIONS: '1',
         OPERATION_QUEUE_SIZE: '1',
         INBOUND_DEDUP: 'false',
@@ -269,7 +261,7 @@ describe('admission control', () => {
       };
 
       const stuck = post(gateway.url, { query: '{ users(first: 1) { id } }' });
-      await until(async () => (await gauge('executing')) === 1 && held.size > 0);
+      await until(async () => (await gauge('executing')) === 1 && hanging.connections() > 0);
       const waiting = post(gateway.url, { query: '{ topProducts(first: 1) { upc } }' });
       await until(async () => (await gauge('queued')) === 1);
 
@@ -286,7 +278,7 @@ describe('admission control', () => {
       expect(refused.body.errors?.[0]?.message).toMatch(/Nothing was executed; retry/);
 
       // The held subgraph call fails; its slot goes to the waiting operation, which is served.
-      for (const socket of held) socket.destroy();
+      hanging.release();
       const [failed, served] = await Promise.all([stuck, waiting]);
       expect(failed.status).toBe(200);
       expect(failed.body.errors?.length).toBeGreaterThan(0);
@@ -300,7 +292,6 @@ describe('admission control', () => {
       const reviews = await stack.query<{ product: { reviews: Array<{ body: string }> } }>('{ product(upc: "048213000011") { reviews(first: 50) { body } } }');
       expect(reviews.body.data?.product.reviews.map((r) => r.body)).not.toContain(review.body);
     } finally {
-      for (const socket of held) socket.destroy();
       hanging.close();
     }
   });

@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -9,6 +7,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exporterFromEnv, readTracingConfig, startTracing, type Tracing } from '@shop/observability';
+import { startHangingSubgraph } from './support/hanging-subgraph.ts';
 import { startOtlpReceiver } from './support/otlp-receiver.ts';
 import { checkBudget, readBudgets } from '../src/observability/budgets.ts';
 import { runWithCallReport } from '../src/observability/call-report-client.ts';
@@ -269,17 +268,11 @@ describe('operation budgets', () => {
 
 describe('admission control in the trace', () => {
   it('records how long a request waited for an execution slot on its span', async () => {
-    // A subgraph that never answers holds the only slot until the test lets go.
-    const held = new Set<Socket>();
-    const hanging = createServer((socket) => {
-      held.add(socket);
-      socket.on('error', () => {});
-    });
-    hanging.listen(0, '127.0.0.1');
-    await once(hanging, 'listening');
+    // Accounts never answers: the first request holds the only slot until the test lets go.
+    const hanging = await startHangingSubgraph();
     try {
       const gateway = await stack.startGateway({
-        SUBGRAPH_URL_ACCOUNTS: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`,
+        SUBGRAPH_URL_ACCOUNTS: hanging.url,
         MAX_CONCURRENT_OPERATIONS: '1',
         INBOUND_DEDUP: 'false',
       });
@@ -287,10 +280,10 @@ describe('admission control in the trace', () => {
       const send = (query: string, client: string) =>
         fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'apollographql-client-name': client }, body: JSON.stringify({ query }) });
       const first = send('{ users(first: 1) { id } }', 'holds-the-slot');
-      while (held.size === 0) await new Promise((r) => setTimeout(r, 10));
+      while (hanging.connections() === 0) await new Promise((r) => setTimeout(r, 10));
       const second = send('{ topProducts(first: 1) { upc } }', 'waits');
       await new Promise((r) => setTimeout(r, 150));
-      for (const socket of held) socket.destroy();
+      hanging.release();
       await Promise.all([(await first).text(), (await second).text()]);
 
       const serverSpan = (client: string) =>
@@ -300,7 +293,6 @@ describe('admission control in the trace', () => {
       expect(serverSpan('holds-the-slot')?.attributes['gateway.admission.wait_ms']).toBeUndefined();
       expect(serverSpan('waits')?.attributes['gateway.admission.wait_ms']).toBeGreaterThanOrEqual(100);
     } finally {
-      for (const socket of held) socket.destroy();
       hanging.close();
     }
   });

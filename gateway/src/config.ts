@@ -88,7 +88,7 @@ export const gatewayEnv = z
      * Longest wait for an execution slot, then 503 SERVER_BUSY; below REQUEST_TIMEOUT_MS. Unset: 10 s,
      * or half the request deadline when that is shorter.
      */
-    OPERATION_QUEUE_TIMEOUT_MS: z.coerce.number({ message: 'expected a positive integer' }).int('expected a positive integer').min(1, 'expected a positive integer').max(600_000, 'expected at most 600000').optional(),
+    OPERATION_QUEUE_TIMEOUT_MS: env.positiveInt(10_000, 600_000).unwrap().optional(),
     /** Share of the heap limit in use above which new executions wait for running ones to finish; 1: off. */
     OPERATION_HEAP_WATERMARK: z.coerce
       .number({ message: 'expected a share of the heap limit between 0 and 1, e.g. 0.8' })

@@ -14,8 +14,8 @@ export default tseslint.config(
     },
   },
   {
-    // Command-line entry points talk to a person on stdout/stderr; services log through pino.
-    files: ['**/cli/**/*.ts', '**/embedded/main.ts'],
+    // Tools and command-line entry points talk to a person on stdout/stderr; services log through pino.
+    files: ['tools/**/*.ts', '**/cli/**/*.ts', '**/embedded/main.ts'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -11,9 +11,9 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['gateway/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'prisma/test/**/*.test.ts', 'observability/test/**/*.test.ts'],
+    include: ['{gateway,observability,prisma}/test/**/*.test.ts', '{packages,subgraphs,tools}/*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
-    globalSetup: ['gateway/test/support/global-setup.ts'],
+    globalSetup: ['packages/test-support/src/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,

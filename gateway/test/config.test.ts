@@ -4,7 +4,6 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@shop/service-kit';
 import { authOptions, DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../src/config.ts';
-import { gatewayNodeFlags } from '../src/heap.ts';
 
 const run = promisify(execFile);
 const SECRET = { INTERNAL_SIGNING_SECRET: 'a-signing-secret-of-at-least-32-chars' };
@@ -36,7 +35,7 @@ describe('gateway configuration', () => {
     expect(error.message).toMatch(/AUTH_JWT_SECRET: expected at least 32 characters/);
   });
 
-  it('bounds executions by default, keeps the queue wait below the request deadline, and caps the heap it is launched with', () => {
+  it('bounds executions by default, keeps the queue wait below the request deadline', () => {
     expect(loadGatewayConfig({ ...SECRET })).toMatchObject({
       MAX_CONCURRENT_OPERATIONS: 16,
       OPERATION_QUEUE_SIZE: 1000,
@@ -51,9 +50,6 @@ describe('gateway configuration', () => {
     expect(configError({ ...SECRET, OPERATION_HEAP_WATERMARK: '1.5', MAX_CONCURRENT_OPERATIONS: '0' }).message).toMatch(
       /OPERATION_HEAP_WATERMARK: expected at most 1[\s\S]*MAX_CONCURRENT_OPERATIONS: expected a positive integer|MAX_CONCURRENT_OPERATIONS: expected a positive integer[\s\S]*OPERATION_HEAP_WATERMARK: expected at most 1/,
     );
-    expect(gatewayNodeFlags({})).toEqual(['--max-old-space-size=192']);
-    expect(gatewayNodeFlags({ GATEWAY_HEAP_MB: '0' })).toEqual([]);
-    expect(() => gatewayNodeFlags({ GATEWAY_HEAP_MB: '16' })).toThrow(/GATEWAY_HEAP_MB: expected 0 \(V8 default\) or at least 64 MiB/);
   });
 
   it('has the speed features at their defaults and names bad values', () => {

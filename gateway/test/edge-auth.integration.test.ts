@@ -4,7 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInternalRequest } from '@shop/service-kit';
 import type { RunningGateway } from '../src/server.ts';
-import { startTestStack, TEST_SIGNING_SECRET, tokenFor, type TestStack } from './support/stack.ts';
+import { startTestStack, TEST_SIGNING_SECRET, tokenFor, type TestStack } from '@shop/test-support/stack';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPersistedStore } from '../src/persisted/open-store.ts';
 import type { PersistedStore } from '../src/persisted/types.ts';
-import { startHangingSubgraph } from './support/hanging-subgraph.ts';
-import { startTestStack, tokenFor, type TestStack } from './support/stack.ts';
-import { TEST_REDIS_URL } from './support/test-env.ts';
+import { startHangingSubgraph } from '@shop/test-support';
+import { startTestStack, tokenFor, type TestStack } from '@shop/test-support/stack';
+import { TEST_REDIS_URL } from '@shop/test-support';
 
 let stack: TestStack;
 let store: PersistedStore;

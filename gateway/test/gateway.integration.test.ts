@@ -1,6 +1,6 @@
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { startTestStack, type TestStack } from '@shop/test-support/stack';
 
 let stack: TestStack;
 beforeAll(async () => {

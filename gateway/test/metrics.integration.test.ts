@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { startTestStack, type TestStack } from '@shop/test-support/stack';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { composeSupergraph } from '../src/composition/compose.ts';
-import { checkPublishedOperations } from '../src/composition/published-check.ts';
-import { readSupergraphConfig } from '../src/composition/supergraph-config.ts';
+// Composition and the published-operations check are tools; here they give the tests a real supergraph.
+import { checkPublishedOperations, composeSupergraph, readSupergraphConfig } from '@shop/supergraph-tools';
 import { addClient, hashApiKey, setClientPolicy } from '../src/persisted/clients.ts';
 import { PersistedError } from '../src/persisted/errors.ts';
 import { createFileStore } from '../src/persisted/file-store.ts';

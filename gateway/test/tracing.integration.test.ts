@@ -1,17 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exporterFromEnv, readTracingConfig, startTracing, type Tracing } from '@shop/observability';
-import { startHangingSubgraph } from './support/hanging-subgraph.ts';
-import { startOtlpReceiver } from './support/otlp-receiver.ts';
-import { checkBudget, readBudgets } from '../src/observability/budgets.ts';
-import { runWithCallReport } from '../src/observability/call-report-client.ts';
-import { startTestStack, tokenFor, type TestStack } from './support/stack.ts';
+import { startHangingSubgraph, startOtlpReceiver } from '@shop/test-support';
+import { startTestStack, tokenFor, type TestStack } from '@shop/test-support/stack';
 import { productUpc } from '@shop/db';
 
 // Tracing starts before the services, as each service's entry point does; spans are kept in memory.
@@ -161,7 +155,7 @@ describe('one federated request is one trace', () => {
 
 describe('call report', () => {
   it('lists every subgraph fetch, batch and SQL statement of the benchmark query, matching what the subgraphs counted', async () => {
-    const query = await readFile(new URL('../bench/reference/query.graphql', import.meta.url), 'utf8');
+    const query = await readFile(new URL('../../tools/bench/reference/query.graphql', import.meta.url), 'utf8');
     let body: { extensions?: { callReport?: { totals: Record<string, number>; calls: Array<{ kind: string }>; queryPlan: string } } } = {};
     const measured = await stack.measure(async () => {
       const response = await fetch(stack.gatewayUrl, {
@@ -178,22 +172,6 @@ describe('call report', () => {
     expect(report.calls.filter((c) => c.kind === 'sql')).toHaveLength(sum(measured.sql));
     expect(report.totals.dataLoaderBatches).toBeGreaterThan(0);
     expect(report.queryPlan).toContain('QueryPlan');
-  });
-
-  it('is what npm run explain prints: the plan, a waterfall line per call, and the totals', async () => {
-    const repo = fileURLToPath(new URL('../../', import.meta.url));
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'gateway/src/observability/cli/explain.ts', 'gateway/bench/reference/query.graphql', '--url', stack.gatewayUrl],
-      { cwd: repo },
-    );
-    expect(stdout).toContain('Operation: TestQuery');
-    expect(stdout).toContain('QueryPlan {');
-    const totals = /Totals: (\d+) subgraph fetches, (\d+) DataLoader batches, (\d+) SQL statements/.exec(stdout)!;
-    const lines = stdout.split('\n');
-    expect(lines.filter((l) => /\sfetch \w+/.test(l))).toHaveLength(Number(totals[1]));
-    expect(lines.filter((l) => /\sbatch \w+:/.test(l))).toHaveLength(Number(totals[2]));
-    expect(lines.filter((l) => /\ssql \w+:/.test(l))).toHaveLength(Number(totals[3]));
   });
 
   it('is never returned by a production gateway, even when asked for', async () => {
@@ -250,19 +228,6 @@ describe('OTLP/HTTP export', () => {
     expect(exporterFromEnv(readTracingConfig({}))).toBeNull();
     expect(exporterFromEnv(readTracingConfig({ OTEL_TRACES_EXPORTER: 'otlp' }))).not.toBeNull();
     expect(() => readTracingConfig({ OTEL_TRACES_SAMPLER_ARG: '1.5' })).toThrow(/OTEL_TRACES_SAMPLER_ARG/);
-  });
-});
-
-describe('operation budgets', () => {
-  it('holds every budgeted operation within its budget, and flags one that costs more', async () => {
-    const budgets = await readBudgets(new URL('../budgets/operations.json', import.meta.url).pathname);
-    for (const budget of budgets) {
-      const { report, errors } = await runWithCallReport(stack.gatewayUrl, { document: budget.document, variables: budget.variables });
-      expect(checkBudget(budget, report, errors), budget.name).toMatchObject({ ok: true });
-      // A budget one below what the operation costs is a regression.
-      const tighter = { ...budget, maxSqlStatements: report!.totals!.sqlStatements - 1 };
-      expect(checkBudget(tighter, report, errors)).toMatchObject({ ok: false, problem: expect.stringMatching(/SQL statements >/) });
-    }
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pidtree from 'pidtree';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, TEST_SIGNING_SECRET, tokenFor, type TestStack } from './support/stack.ts';
+import { startTestStack, TEST_SIGNING_SECRET, tokenFor, type TestStack } from '@shop/test-support/stack';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

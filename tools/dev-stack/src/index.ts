@@ -1,0 +1,2 @@
+export { bundleEntry, bundleService } from './bundle.ts';
+export { gatewayNodeFlags, heapEnv } from './heap.ts';

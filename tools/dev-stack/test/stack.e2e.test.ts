@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver } from '@shop/test-support';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+const BENCHMARK_QUERY = readFileSync(new URL('../../bench/reference/query.graphql', import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+let dir: string | undefined;
+let child: ChildProcess | undefined;
+let receiver: OtlpReceiver | undefined;
+afterAll(async () => {
+  await receiver?.close();
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('runs the whole supergraph on the embedded database, answers the benchmark query, and stops on SIGTERM', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shop-stack-'));
+    // The repository's supergraph.yaml, moved to free ports so a developer's running stack is not in the way.
+    const ports = await Promise.all(Array.from({ length: 6 }, freePort));
+    const names = ['accounts', 'products', 'inventory', 'reviews', 'orders'];
+    let yaml = await readFile(join(repo, 'supergraph.yaml'), 'utf8');
+    names.forEach((name, i) => {
+      yaml = yaml.replace(`http://127.0.0.1:${4001 + i}/graphql`, `http://127.0.0.1:${ports[i]}/graphql`);
+    });
+    yaml = yaml.replaceAll('file: ./', `file: ${repo}`);
+    await writeFile(join(dir, 'supergraph.yaml'), yaml);
+    const gatewayPort = ports[5]!;
+    // Stands in for Jaeger's OTLP/HTTP port: every service exports its spans here.
+    receiver = await startOtlpReceiver();
+
+    child = spawn(process.execPath, ['--import', 'tsx', 'tools/dev-stack/src/main.ts'], {
+      cwd: repo,
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        EMBEDDED_DATA_DIR: join(dir, 'pglite'),
+        EMBEDDED_BASE_PORT: '0',
+        SUPERGRAPH_CONFIG: join(dir, 'supergraph.yaml'),
+        SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
+        PORT: String(gatewayPort),
+        LOG_LEVEL: 'info',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+
+    const ready = await Promise.race([
+      (async () => {
+        while (!output.includes('"msg":"supergraph ready"')) await new Promise((r) => setTimeout(r, 100));
+        return true;
+      })(),
+      exited.then(() => false),
+    ]);
+    expect(ready, output).toBe(true);
+
+    const response = await fetch(`http://127.0.0.1:${gatewayPort}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ query: BENCHMARK_QUERY.toString('utf8') }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { data?: { users: unknown[]; topProducts: unknown[] }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.users.length).toBeGreaterThan(0);
+    expect(body.data!.topProducts).toHaveLength(5);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/draining and shutting down/);
+
+    // Each service flushed its spans on shutdown: the request is one trace across the stack.
+    const trace = receiver.spans.filter((span) => span.traceId === TRACE_ID);
+    expect(new Set(trace.map((span) => span.service))).toEqual(new Set(['gateway', 'accounts', 'products', 'inventory', 'reviews']));
+    const ids = new Set(trace.map((span) => span.spanId));
+    expect(trace.filter((span) => !ids.has(span.parentSpanId)).map((span) => span.parentSpanId)).toEqual(['00f067aa0ba902b7']);
+    expect(trace.some((span) => span.name.endsWith('db_query') && span.attributes['db.system'] === 'postgresql')).toBe(true);
+    expect(trace.some((span) => span.name.startsWith('dataloader.batch '))).toBe(true);
+  }, 120_000);
+});

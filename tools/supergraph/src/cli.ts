@@ -1,0 +1,58 @@
+import { writeFile, rename } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '@shop/service-kit';
+import { DEFAULT_SUPERGRAPH_PATH } from '@shop/gateway/config';
+import { composeSupergraph } from './compose.ts';
+import { checkConfiguredStore } from './published-check.ts';
+import { readSupergraphConfig, SupergraphConfigError } from './supergraph-config.ts';
+
+/** `npm run compose [-- --config supergraph.yaml --output gateway/supergraph.graphql --allow-breaking]` */
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string', default: 'supergraph.yaml' },
+    output: { type: 'string', default: DEFAULT_SUPERGRAPH_PATH },
+    /** Write the supergraph even if it breaks published persisted operations. */
+    'allow-breaking': { type: 'boolean', default: false },
+  },
+});
+
+try {
+  const config = await readSupergraphConfig(resolve(values.config));
+  const result = await composeSupergraph(config);
+  if (!result.ok) {
+    process.stderr.write(`Composition failed with ${result.errors.length} error(s):\n`);
+    for (const error of result.errors) {
+      const where = error.subgraphs.length > 0 ? error.subgraphs.join(', ') : 'supergraph';
+      process.stderr.write(`  [${where}] ${error.code}: ${error.message}\n`);
+    }
+    process.exit(1);
+  }
+  const check = await checkConfiguredStore(result.supergraphSdl);
+  if (check && check.broken.length > 0) {
+    process.stderr.write(`The new supergraph breaks ${check.broken.length} published operation(s) in ${check.store}:\n`);
+    for (const op of check.broken) {
+      process.stderr.write(`  [client ${op.client}${op.manifest ? `, manifest ${op.manifest}` : ''}] ${op.operationName} (${op.operationId}):\n`);
+      for (const message of op.messages) process.stderr.write(`      ${message}\n`);
+    }
+    if (!values['allow-breaking']) {
+      process.stderr.write('Not written. Keep the schema compatible, or pass --allow-breaking to write it anyway.\n');
+      process.exit(1);
+    }
+  }
+  // Write then rename, so a gateway polling the file never reads half of it.
+  const output = resolve(values.output);
+  await writeFile(`${output}.tmp`, result.supergraphSdl);
+  await rename(`${output}.tmp`, output);
+  process.stdout.write(`Composed ${config.subgraphs.length} subgraphs into ${output}\n`);
+} catch (error) {
+  if (error instanceof SupergraphConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+  throw error;
+}

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Caller } from './auth.ts';
+import type { Caller } from './auth/authenticate.ts';
 import type { DocumentPolicy } from './persisted/types.ts';
 
 /** Who is calling, as far as the gateway could tell. */

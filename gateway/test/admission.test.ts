@@ -1,7 +1,7 @@
 import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { describe, expect, it } from 'vitest';
 import { admissionControl, type AdmissionOptions, type RejectReason } from '../src/limits/admission.ts';
-import type { HttpExecution } from '../src/speed/pipeline.ts';
+import type { Exchange } from '../src/exchange.ts';
 
 /** An execution the test finishes when it wants, recording the order executions started in. */
 function controllableExecutions() {
@@ -16,7 +16,8 @@ function controllableExecutions() {
   return { started, run, finish: (name: string) => finishers.get(name)!() };
 }
 
-const execution = { httpGraphQLRequest: { method: 'POST', headers: new HeaderMap(), search: '', body: {} }, context: async () => ({}) } as HttpExecution;
+// Admission looks at nothing of the request: it only counts.
+const execution = {} as Exchange;
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const bodyOf = (response: HTTPGraphQLResponse) => JSON.parse((response.body as { string: string }).string) as { errors?: Array<{ message: string; extensions: { code: string } }>; data?: string };
 

@@ -1,12 +1,13 @@
-import { HeaderMap, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { Response } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { inboundDedup } from '../src/speed/inbound-dedup.ts';
-import { OperationKinds } from '../src/speed/operation-kinds.ts';
-import type { HttpExecution } from '../src/speed/pipeline.ts';
-import { documentKey } from '../src/speed/request-key.ts';
-import { dedupSubgraphFetches } from '../src/speed/subgraph-dedup.ts';
+import type { Exchange } from '../src/exchange.ts';
+import { inboundDedup } from '../src/sharing/inbound-dedup.ts';
+import { OperationKinds } from '../src/sharing/operation-kinds.ts';
+import { documentKey } from '../src/sharing/request-key.ts';
+import { dedupSubgraphFetches } from '../src/subgraph-fetch/subgraph-dedup.ts';
 
 // Which requests share one execution, counted with an execution the test holds open: the
 // integration tests check the answers, these check that sharing happens exactly when allowed.
@@ -18,10 +19,14 @@ function learn(kinds: OperationKinds, query: string, kind: 'query' | 'mutation')
   );
 }
 
-function execution(query: string, headers: Record<string, string> = {}, variables?: unknown): HttpExecution<BaseContext> {
+/** A request as the stages before inbound dedup leave it: read and ready for Apollo. */
+function execution(query: string, headers: Record<string, string> = {}, variables?: unknown): Exchange {
   return {
-    httpGraphQLRequest: { method: 'POST', headers: new HeaderMap(Object.entries({ 'content-type': 'application/json', ...headers })), search: '', body: { query, variables } },
-    context: async () => ({}),
+    req: {} as IncomingMessage,
+    res: {} as ServerResponse,
+    requestId: 'test',
+    responseHeaders: {},
+    request: { method: 'POST', headers: new HeaderMap(Object.entries({ 'content-type': 'application/json', ...headers })), search: '', body: { query, variables } },
   };
 }
 

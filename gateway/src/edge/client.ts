@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { GraphQLError } from 'graphql';
-import type { Caller } from '../auth.ts';
+import type { Caller } from '../auth/authenticate.ts';
 import type { ClientInfo } from '../context.ts';
+import { established, type Stage } from '../exchange.ts';
+import type { PersistedRegistry } from '../persisted/registry.ts';
 import type { DocumentPolicy, PersistedSnapshot } from '../persisted/types.ts';
 
 export const API_KEY_HEADER = 'x-api-key';
@@ -12,12 +14,20 @@ const header = (headers: IncomingHttpHeaders, name: string) => {
   return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
 };
 
+/** Which client is calling (`exchange.client`), from the verified caller and the registered clients. */
+export function identifyClient(registry: PersistedRegistry, defaultPolicy: DocumentPolicy): Stage {
+  return async (exchange, next) => {
+    exchange.client = clientOf(exchange.req.headers, established(exchange, 'caller'), registry.current(), defaultPolicy);
+    return next();
+  };
+}
+
 /**
  * Identifies the calling client: by API key (looked up by its hash), else by the token's
  * client claim, else by the self-declared `apollographql-client-name` (recorded, but it grants
  * nothing: unregistered callers get the default policy). A wrong API key is refused, not ignored.
  */
-export function identifyClient(
+export function clientOf(
   headers: IncomingHttpHeaders,
   caller: Caller,
   snapshot: PersistedSnapshot,

@@ -1,11 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap } from '@apollo/server';
+import type { Stage } from '../exchange.ts';
 
 /**
  * CORS with an allow-list: browsers on the listed origins may call the API; others get no
  * CORS headers (so the browser blocks them). Preflights are answered here, without GraphQL.
- * Returns true when the request was a preflight and has been answered.
  */
-export function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): boolean {
+export function cors(allowed: readonly string[]): Stage {
+  return async (exchange, next) => {
+    if (!applyCors(exchange.req, exchange.res, allowed)) return next();
+    return { status: 204, headers: new HeaderMap(), body: { kind: 'complete', string: '' } };
+  };
+}
+
+/** Marks an allowed origin's request; true when it is a preflight (to be answered 204 without GraphQL). */
+function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): boolean {
   const origin = req.headers.origin;
   const allowAll = allowed.includes('*');
   const permitted = origin !== undefined && (allowAll || allowed.includes(origin));
@@ -22,7 +31,5 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, allowed: re
     );
     res.setHeader('access-control-max-age', '600');
   }
-  res.statusCode = 204;
-  res.end();
   return true;
 }

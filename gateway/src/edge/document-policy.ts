@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
+import type { Logger } from '@shop/observability';
 import type { ClientInfo } from '../context.ts';
+import { established, type OperationRequest, type Stage } from '../exchange.ts';
 import type { PersistedRegistry } from '../persisted/registry.ts';
+import { searchWith } from './read-body.ts';
 
-/** One GraphQL request as sent over HTTP (a batch is a list of these). */
-interface GraphQLRequestBody {
-  query?: unknown;
-  operationName?: unknown;
-  extensions?: { persistedQuery?: { sha256Hash?: unknown } } & Record<string, unknown>;
-  [key: string]: unknown;
-}
 
 export interface PolicyDecision {
   /** The id the operation was sent by, when it was a persisted operation. */
@@ -25,13 +21,37 @@ function refuse(message: string, code: string): GraphQLError {
 }
 
 /**
+ * The client's trusted-document policy on every operation of the request; a persisted operation
+ * id of the client's manifests becomes the operation's text (`exchange.persistedQueryId`).
+ */
+export function documentPolicy(registry: PersistedRegistry, options: { logger: Logger; onUnlisted(client: string): void }): Stage {
+  return async (exchange, next) => {
+    const client = established(exchange, 'client');
+    const operations = established(exchange, 'operations');
+    const request = established(exchange, 'request');
+    exchange.persistedQueryId = null;
+    for (const operation of operations) {
+      const decision = applyDocumentPolicy(operation, client, registry);
+      if (decision.unlisted) {
+        options.onUnlisted(client.name);
+        options.logger.warn({ client: client.name, requestId: exchange.requestId, operationName: operation.operationName }, "operation not in the client's manifests");
+      }
+      exchange.persistedQueryId ??= decision.persistedQueryId;
+    }
+    // A GET's operation lives in the query string: write the rewritten document back there.
+    if (request.method === 'GET' && operations[0]) request.search = searchWith(operations[0], request.search);
+    return next();
+  };
+}
+
+/**
  * Applies the client's trusted-document policy to one request, in place:
  * - a persisted id from the client's manifests is replaced by the operation's text;
  * - `enforce`: anything else is refused (unknown ids, and any free-form document);
  * - `log`: free-form documents run but are flagged when not in the client's manifests;
  * - `off`: nothing is checked; unknown ids fall through to automatic persisted queries (APQ).
  */
-export function applyDocumentPolicy(request: GraphQLRequestBody, client: ClientInfo, registry: PersistedRegistry): PolicyDecision {
+export function applyDocumentPolicy(request: OperationRequest, client: ClientInfo, registry: PersistedRegistry): PolicyDecision {
   const hash = request.extensions?.persistedQuery?.sha256Hash;
   const id = typeof hash === 'string' ? hash : null;
   const hasQuery = typeof request.query === 'string' && request.query.length > 0;
@@ -67,32 +87,4 @@ export function applyDocumentPolicy(request: GraphQLRequestBody, client: ClientI
     return { persistedQueryId: id, unlisted: !listed };
   }
   return { persistedQueryId: id, unlisted: false };
-}
-
-/** GET requests carry the same fields in the query string; extensions are JSON there. */
-export function requestFromSearch(search: string): { request: GraphQLRequestBody; params: URLSearchParams } {
-  const params = new URLSearchParams(search);
-  const request: GraphQLRequestBody = {};
-  const query = params.get('query');
-  if (query !== null) request.query = query;
-  const operationName = params.get('operationName');
-  if (operationName !== null) request.operationName = operationName;
-  const extensions = params.get('extensions');
-  if (extensions !== null) {
-    try {
-      request.extensions = JSON.parse(extensions) as GraphQLRequestBody['extensions'];
-    } catch {
-      throw refuse('The "extensions" query parameter is not valid JSON.', 'BAD_REQUEST');
-    }
-  }
-  return { request, params };
-}
-
-export function searchFromRequest(request: GraphQLRequestBody, params: URLSearchParams): string {
-  if (typeof request.query === 'string') params.set('query', request.query);
-  if (typeof request.operationName === 'string') params.set('operationName', request.operationName);
-  if (request.extensions && Object.keys(request.extensions).length > 0) params.set('extensions', JSON.stringify(request.extensions));
-  else params.delete('extensions');
-  const text = params.toString();
-  return text ? `?${text}` : '';
 }

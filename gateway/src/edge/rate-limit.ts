@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import { GraphQLError } from 'graphql';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '@shop/observability';
+import { established, type Stage } from '../exchange.ts';
+import { clientIpOf } from './request-meta.ts';
 
 export interface RateLimitOptions {
   perClient: number;
@@ -71,10 +73,17 @@ export function createRateLimiter(options: RateLimitOptions, logger: Logger) {
 }
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
 
-export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
-  return {
-    'ratelimit-limit': String(state.limit),
-    'ratelimit-remaining': String(state.remaining),
-    'ratelimit-reset': String(state.resetSeconds),
+/**
+ * Counts the request against its IP address and, for a registered client, against the client;
+ * refuses it with 429 past either limit. Every answer says the state of the limit.
+ */
+export function rateLimit(limiter: RateLimiter, options: { trustProxy: boolean }): Stage {
+  return async (exchange, next) => {
+    const client = established(exchange, 'client');
+    const state = await limiter.check(clientIpOf(exchange.req, options.trustProxy), client.registered ? client.name : null);
+    exchange.responseHeaders['ratelimit-limit'] = String(state.limit);
+    exchange.responseHeaders['ratelimit-remaining'] = String(state.remaining);
+    exchange.responseHeaders['ratelimit-reset'] = String(state.resetSeconds);
+    return next();
   };
 }

@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { trace } from '@opentelemetry/api';
-import type { HttpMiddleware } from '../speed/pipeline.ts';
+import type { Stage } from '../exchange.ts';
 
 export type RejectReason = 'queue_full' | 'queue_timeout';
 
@@ -23,7 +23,7 @@ export interface AdmissionOptions {
   onReject?(reason: RejectReason): void;
 }
 
-export interface Admission extends HttpMiddleware {
+export interface Admission extends Stage {
   executing(): number;
   queued(): number;
   readonly maxConcurrent: number;
@@ -47,7 +47,7 @@ function v8HeapUsage(): number {
  * excess requests wait their turn, and past the queue's size or wait they get 503 SERVER_BUSY with
  * Retry-After before anything ran: a refused mutation did not happen and can be retried as is.
  *
- * The innermost step in front of Apollo: requests answered by the response cache or sharing an
+ * The last stage before Apollo: requests answered by the response cache or sharing an
  * identical request's execution (inbound deduplication) never take a slot.
  */
 export function admissionControl(options: AdmissionOptions): Admission {
@@ -72,7 +72,7 @@ export function admissionControl(options: AdmissionOptions): Admission {
       waiters.add(waiter);
     });
 
-  // Slots go to the waiters in arrival order; a newcomer never overtakes them (see the middleware).
+  // Slots go to the waiters in arrival order; a newcomer never overtakes them (see the stage).
   const release = () => {
     executing -= 1;
     for (const waiter of waiters) {
@@ -100,7 +100,7 @@ export function admissionControl(options: AdmissionOptions): Admission {
     };
   };
 
-  const middleware: HttpMiddleware = async (execution, next) => {
+  const stage: Stage = async (_exchange, next) => {
     if (waiters.size === 0 && canStart()) {
       executing += 1;
     } else {
@@ -112,12 +112,12 @@ export function admissionControl(options: AdmissionOptions): Admission {
       if (!admitted) return busy('queue_timeout');
     }
     try {
-      return await next(execution);
+      return await next();
     } finally {
       release();
     }
   };
-  return Object.assign(middleware, {
+  return Object.assign(stage, {
     executing: () => executing,
     queued: () => waiters.size,
     maxConcurrent: options.maxConcurrent,

@@ -1,4 +1,5 @@
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import { established, type Stage } from '../exchange.ts';
 import { checkDocumentShape, type ShapeLimits } from './document-shape.ts';
 
 export interface OperationLimits extends ShapeLimits {
@@ -6,6 +7,25 @@ export interface OperationLimits extends ShapeLimits {
 }
 
 const CACHE_SIZE = 1000;
+
+/**
+ * The size and shape limits of an operation, checked before Apollo parses, validates or plans
+ * it: the number of operations in a batch, then each document's tokens, depth, aliases, root
+ * fields and directives.
+ */
+export function operationLimits(limits: OperationLimits & { maxBatchSize: number }): Stage {
+  const guard = createOperationGuard(limits);
+  return async (exchange, next) => {
+    const { body } = established(exchange, 'request');
+    if (Array.isArray(body) && body.length > limits.maxBatchSize) {
+      throw new GraphQLError(`A batch may hold at most ${limits.maxBatchSize} operations; this one has ${body.length}.`, {
+        extensions: { code: 'BATCH_TOO_LARGE', http: { status: 400 } },
+      });
+    }
+    for (const operation of established(exchange, 'operations')) if (typeof operation.query === 'string') guard(operation.query);
+    return next();
+  };
+}
 
 /**
  * Parses a document with a token limit and checks its shape, remembering the verdict per

@@ -7,12 +7,8 @@ import { parseJsonBody, readBody } from './read-body.ts';
 /** What a service decides about a request before GraphQL sees it. */
 export interface PreparedRequest<Ctx> {
   context: Ctx;
-  /** The body to execute; a service may rewrite it (e.g. resolve a persisted query id). */
+  /** The body to execute. */
   body: unknown;
-  /** The query string to execute, for GET requests a service rewrote. */
-  search?: string;
-  /** Extra response headers (e.g. rate-limit state). */
-  headers?: Record<string, string>;
 }
 
 export interface GraphQLHandlerOptions<Ctx extends BaseContext> {
@@ -23,23 +19,17 @@ export interface GraphQLHandlerOptions<Ctx extends BaseContext> {
   prepare(request: { req: IncomingMessage; rawBody: string; body: unknown }): Promise<PreparedRequest<Ctx>>;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
-  /**
-   * Turns a complete answer into the bytes to send (compressed when `encoding` is set), or
-   * returns null to send the string as is. Given the body object, so an answer shared by
-   * several requests is encoded once.
-   */
-  encode?: (acceptEncoding: string | undefined, body: { string: string }) => Promise<{ encoding?: string; data: Buffer } | null>;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
- * Bridges node:http to Apollo Server's transport-neutral executeHTTPGraphQLRequest.
- * Written here rather than taken from an Express/Fastify integration because the
- * services need nothing else from a framework and this sits on every request's hot path.
+ * Bridges node:http to Apollo Server's transport-neutral executeHTTPGraphQLRequest for a
+ * subgraph. Written here rather than taken from an Express/Fastify integration because the
+ * services need nothing else from a framework and this sits on every request's hot path. (The
+ * gateway has its own request pipeline: gateway/src/pipeline.ts.)
  */
 export function createGraphQLHandler<Ctx extends BaseContext>(
-  // Only this method is used, so a gateway can put caching or deduplication in front of it.
   server: Pick<ApolloServer<Ctx>, 'executeHTTPGraphQLRequest'>,
   options: GraphQLHandlerOptions<Ctx>,
 ): RequestHandler {
@@ -72,27 +62,15 @@ export function createGraphQLHandler<Ctx extends BaseContext>(
       httpGraphQLRequest: {
         method: (req.method ?? 'GET').toUpperCase(),
         headers,
-        search: prepared.search ?? (queryStart === -1 ? '' : url.slice(queryStart)),
+        search: queryStart === -1 ? '' : url.slice(queryStart),
         body: prepared.body,
       },
       context: async () => prepared.context,
     });
 
-    // Answered meanwhile (e.g. the request deadline passed): nothing more to write.
-    if (res.headersSent) return;
-    for (const [key, value] of Object.entries(prepared.headers ?? {})) res.setHeader(key, value);
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
-      const encoded = options.encode ? await options.encode(req.headers['accept-encoding'], response.body) : null;
-      if (encoded) {
-        if (encoded.encoding) {
-          res.setHeader('content-encoding', encoded.encoding);
-          res.setHeader('vary', 'accept-encoding');
-        }
-        res.end(encoded.data);
-        return;
-      }
       res.end(response.body.string);
       return;
     }

@@ -28,7 +28,7 @@ const CLIENT_FACING_CODES = new Set([
  * In production, anything not written for clients is masked: a stable code and the request
  * id stay, internal messages and details (stack traces, subgraph responses) go.
  */
-export function errorsPlugin(production: boolean): ApolloServerPlugin<GatewayContext> {
+export function errorMasking(production: boolean): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart({ contextValue }) {
       return {

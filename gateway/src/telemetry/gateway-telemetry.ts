@@ -11,9 +11,9 @@ import {
 } from '@shop/observability';
 import type { RequestHandler } from '@shop/service-kit';
 import type { GatewayContext } from '../context.ts';
-import { InstrumentedSubgraphDataSource } from './instrumented-data-source.ts';
+import { fetchTelemetry } from './fetch-telemetry.ts';
 
-/** Everything the gateway adds to be traced and measured, so server.ts only plugs it in. */
+/** Everything the gateway adds to be traced and measured; pipeline.ts plugs each part in where it belongs. */
 export function gatewayTelemetry(options: { production: boolean }) {
   // @apollo/gateway otherwise sends its own usage metrics to Apollo's servers (and probes the GCP
   // metadata service to describe the host) from every gateway. Telemetry here goes where this
@@ -38,11 +38,11 @@ export function gatewayTelemetry(options: { production: boolean }) {
     metrics,
     plugin: graphqlTelemetryPlugin<GatewayContext>('gateway'),
     didResolveQueryPlan,
-    dataSource: (config: { name: string; url: string | undefined; fetcher: InstrumentedSubgraphDataSource['fetcher'] }) =>
-      new InstrumentedSubgraphDataSource({ ...config, metrics }),
+    fetch: fetchTelemetry(metrics),
     // Call reports only outside production, and only for requests that ask (x-call-report: 1).
     traced: (handler: RequestHandler): RequestHandler =>
       tracedHandler(handler, { service: 'gateway', metrics, trustBaggage: false, callReports: !options.production }),
     metricsRoute: ((req, res) => metrics.handler(req, res)) as RequestHandler,
   };
 }
+export type GatewayTelemetry = ReturnType<typeof gatewayTelemetry>;

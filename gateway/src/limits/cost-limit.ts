@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../context.ts';
-import { estimateCost, type CostDirectives } from '../limits/cost.ts';
+import { estimateCost, type CostDirectives } from './cost-estimate.ts';
 
 export interface CostOptions {
   limit: number;
@@ -15,7 +15,7 @@ export interface CostOptions {
  * `@listSize`, computed once the operation is known and before it is planned. `enforce`
  * refuses operations over the limit; `measure` only reports their cost.
  */
-export function costPlugin(options: CostOptions): ApolloServerPlugin<GatewayContext> {
+export function costLimit(options: CostOptions): ApolloServerPlugin<GatewayContext> {
   // Apollo hands out one parsed document per distinct text (its document cache), so the cost of
   // a (document, operation, variables, supergraph) is computed once, not on every request.
   const costs = new WeakMap<DocumentNode, Map<string, { directives: CostDirectives; cost: number }>>();

@@ -1,20 +1,15 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import type { Logger } from '@shop/observability';
+import type { Caller } from '../auth/authenticate.ts';
+import { established, type Stage } from '../exchange.ts';
 import type { OperationKinds } from './operation-kinds.ts';
-import type { HttpMiddleware } from './pipeline.ts';
 import { operationRef } from './request-key.ts';
 import type { ResponseStore, StoredResponse } from './response-store.ts';
 
 export interface ResponseCacheOptions {
   store: ResponseStore;
   kinds: OperationKinds;
-  /**
-   * The verified caller's identity as a cache key part (user and granted scopes: two tokens of
-   * one user with other scopes may see other fields), null when not a signed-in user; throws for
-   * a credential that does not verify.
-   */
-  identify(authorization: string | undefined): Promise<string | null>;
   logger: Logger;
   /** Namespace of the keys (a shared Redis may hold other data). */
   prefix?: string;
@@ -28,10 +23,10 @@ const CACHEABLE = /^max-age=(\d+), (public|private)$/;
  * computed from the subgraphs' @cacheControl hints (the `cache-control` header of the answer):
  * answers with errors, mutations and anything without a positive max-age are never stored.
  * PUBLIC answers are shared by every caller; PRIVATE ones are stored under the verified user's
- * id and served to that user only (never to an anonymous caller). The caller's token is
- * verified before any look-up, so an expired or forged token never reads the cache.
+ * id and served to that user only (never to an anonymous caller). It runs after `authenticate`,
+ * so an expired or forged token never reads the cache.
  */
-export function responseCache(options: ResponseCacheOptions): HttpMiddleware {
+export function responseCache(options: ResponseCacheOptions): Stage {
   const prefix = options.prefix ?? '';
   const { store, kinds, logger } = options;
   // One body object per stored answer (the in-process store returns the same object on every hit),
@@ -44,17 +39,10 @@ export function responseCache(options: ResponseCacheOptions): HttpMiddleware {
   };
   const storeFailed = (error: unknown) => logger.warn({ err: error }, 'response cache unavailable; answering without it');
 
-  return async (execution, next) => {
-    const request = execution.httpGraphQLRequest;
-    const ref = operationRef(request);
-    if (ref === null) return next(execution);
-    let identity: string | null;
-    try {
-      identity = await options.identify(request.headers.get('authorization'));
-    } catch {
-      // Apollo answers the bad credential (401); nothing is read or stored for it.
-      return next(execution);
-    }
+  return async (exchange, next) => {
+    const ref = operationRef(established(exchange, 'request'));
+    if (ref === null) return next();
+    const identity = identityOf(established(exchange, 'caller'));
     const base = createHash('sha256').update(ref.key).digest('base64url');
     const publicKey = `${prefix}public:${base}`;
     const privateKey = identity === null ? null : `${prefix}private:${createHash('sha256').update(identity).digest('base64url')}:${base}`;
@@ -68,7 +56,7 @@ export function responseCache(options: ResponseCacheOptions): HttpMiddleware {
       }
     }
 
-    const response = await next(execution);
+    const response = await next();
     // Decided after execution: this is when a document seen for the first time is known to be a query.
     if (!kinds.isQuery(ref.docKey) || response.body.kind !== 'complete' || (response.status ?? 200) !== 200) return response;
     const policy = CACHEABLE.exec(response.headers.get('cache-control') ?? '');
@@ -79,6 +67,14 @@ export function responseCache(options: ResponseCacheOptions): HttpMiddleware {
     store.set(key, stored(response, response.body.string), maxAge).catch(storeFailed);
     return response;
   };
+}
+
+/**
+ * The signed-in user as a cache key part: the user and the granted scopes (two tokens of one user
+ * with other scopes may see other fields); null for a caller that is not a signed-in user.
+ */
+function identityOf(caller: Caller): string | null {
+  return caller.userId === null ? null : `${caller.userId}:${[...caller.scopes].sort().join(' ')}`;
 }
 
 function stored(response: HTTPGraphQLResponse, body: string) {

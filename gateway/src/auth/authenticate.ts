@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Stage } from '../exchange.ts';
 
 export interface Caller {
   /** accounts.User.id when the token's subject is a user, else null. */
@@ -70,6 +71,16 @@ export function createAuthenticator(options: AuthOptions) {
       throw unauthenticated('The token is not valid.', 'INVALID_TOKEN');
     }
     return callerFromClaims(payload);
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;
+
+/** Verifies the caller's bearer token, once per request (`exchange.caller`); later stages read it from there. */
+export function authenticate(authenticator: Authenticator): Stage {
+  return async (exchange, next) => {
+    exchange.caller = await authenticator(exchange.req.headers.authorization);
+    return next();
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
-import type { GatewayContext } from '../context.ts';
+import type { GatewayContext } from '../../context.ts';
 import { filterOperation, insertNulls, type FilteredOperation } from './filter-operation.ts';
 import { requirementsFromSupergraph, type AuthzRequirements, type Principal } from './requirements.ts';
 

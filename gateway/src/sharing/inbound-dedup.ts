@@ -1,6 +1,6 @@
 import type { HTTPGraphQLResponse } from '@apollo/server';
+import { established, type Stage } from '../exchange.ts';
 import type { OperationKinds } from './operation-kinds.ts';
-import type { HttpMiddleware } from './pipeline.ts';
 import { operationRef } from './request-key.ts';
 
 /**
@@ -10,22 +10,23 @@ import { operationRef } from './request-key.ts';
  * different credentials never share. Mutations (and documents not yet known to be queries) are
  * never shared: each must run.
  */
-export function inboundDedup(kinds: OperationKinds): HttpMiddleware & { inFlight(): number } {
+export function inboundDedup(kinds: OperationKinds): Stage & { inFlight(): number } {
   const inFlight = new Map<string, Promise<HTTPGraphQLResponse>>();
-  const middleware: HttpMiddleware = async (execution, next) => {
-    const ref = operationRef(execution.httpGraphQLRequest);
-    if (ref === null || !kinds.isQuery(ref.docKey)) return next(execution);
-    const key = `${execution.httpGraphQLRequest.headers.get('authorization') ?? ''}\n${ref.key}`;
+  const stage: Stage = async (exchange, next) => {
+    const request = established(exchange, 'request');
+    const ref = operationRef(request);
+    if (ref === null || !kinds.isQuery(ref.docKey)) return next();
+    const key = `${request.headers.get('authorization') ?? ''}\n${ref.key}`;
     const leader = inFlight.get(key);
     if (leader) {
       const response = await leader;
       // A streamed (incremental delivery) body can be read once only: run this one itself.
-      if (response.body.kind !== 'complete') return next(execution);
+      if (response.body.kind !== 'complete') return next();
       return { status: response.status, headers: response.headers, body: response.body };
     }
-    const pending = next(execution).finally(() => inFlight.delete(key));
+    const pending = next().finally(() => inFlight.delete(key));
     inFlight.set(key, pending);
     return pending;
   };
-  return Object.assign(middleware, { inFlight: () => inFlight.size });
+  return Object.assign(stage, { inFlight: () => inFlight.size });
 }

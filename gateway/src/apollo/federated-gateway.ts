@@ -1,0 +1,53 @@
+import { ApolloGateway } from '@apollo/gateway';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Logger } from '@shop/observability';
+import { authorizingGateway } from '../auth/authorization/authorizing-gateway.ts';
+import { declareEnforcedSecurityFeatures } from '../auth/authorization/requirements.ts';
+import type { GatewayConfig } from '../config.ts';
+import { costDirectivesFromSupergraph, type CostDirectives } from '../limits/cost-estimate.ts';
+import { SubgraphDataSource } from '../subgraph-fetch/data-source.ts';
+import { fileSupergraph } from '../supergraph/file-supergraph.ts';
+import type { GatewayTelemetry } from '../telemetry/gateway-telemetry.ts';
+
+export interface FederatedGateway {
+  /** @apollo/gateway behind the authorization of `@authenticated` and `@requiresScopes`, as Apollo Server takes it. */
+  gateway: ReturnType<typeof authorizingGateway>;
+  /** The `@cost`/`@listSize` of the supergraph served now (hot reloads included). */
+  costDirectives(): CostDirectives;
+  /** Id of the supergraph served now; null until one has loaded. */
+  supergraphId(): string | null;
+}
+
+/**
+ * @apollo/gateway on the supergraph file (hot-reloaded; a broken file is refused and the last
+ * good one keeps serving), planning each operation and fetching from each subgraph through
+ * `fetcher`, with authorization in front of its executor.
+ */
+export function federatedGateway(config: GatewayConfig, deps: { logger: Logger; telemetry: GatewayTelemetry; fetcher: Fetcher }): FederatedGateway {
+  let loadedId: string | null = null;
+  let costDirectives: CostDirectives = { weights: new Map(), listSizes: new Map() };
+  const gateway = new ApolloGateway({
+    supergraphSdl: fileSupergraph({
+      path: config.SUPERGRAPH_PATH,
+      pollMs: config.SUPERGRAPH_POLL_MS,
+      logger: deps.logger,
+      transform: declareEnforcedSecurityFeatures,
+      onLoaded: (id) => {
+        loadedId = id;
+      },
+    }),
+    // Validate every supergraph, also in production: a broken file must be rejected, not half-served.
+    validateSupergraph: true,
+    logger: deps.logger,
+    experimental_didResolveQueryPlan: deps.telemetry.didResolveQueryPlan,
+    experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MB,
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({ name, url: config.subgraphUrlOverrides[name] ?? url, fetcher: deps.fetcher, telemetry: deps.telemetry.fetch }),
+  });
+  const authorizing = authorizingGateway(gateway);
+  authorizing.track();
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    costDirectives = costDirectivesFromSupergraph(coreSupergraphSdl);
+  });
+  return { gateway: authorizing, costDirectives: () => costDirectives, supergraphId: () => loadedId };
+}

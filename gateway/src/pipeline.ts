@@ -1,0 +1,146 @@
+/**
+ * The gateway's request path, in the order it runs. Follow a request from top to bottom; each
+ * stage is one module, one hop from here. `server.ts` builds the parts from the configuration
+ * and serves what this file assembles.
+ *
+ *   HTTP POST/GET /graphql
+ *    0  telemetry          the request span, request metrics, call report      telemetry/gateway-telemetry.ts
+ *    1  respond            writes the answer, or the refusal a stage threw      edge/respond.ts
+ *    2  cors               allowed origins; preflights answered                 edge/cors.ts
+ *    3  deadline           504 when the whole request takes too long            edge/deadline.ts
+ *    4  readBody           content type, size limit, JSON, GET parameters       edge/read-body.ts
+ *    5  authenticate       the bearer token, verified once                      auth/authenticate.ts
+ *    6  identifyClient     API key or token client, its document policy        edge/client.ts
+ *    7  rateLimit          per IP address and per registered client             edge/rate-limit.ts
+ *    8  documentPolicy     trusted documents; persisted ids become documents    edge/document-policy.ts
+ *    9  operationLimits    batch size, tokens, depth, aliases, root fields      limits/operation-limits.ts
+ *   10  inboundDedup       identical in-flight queries execute once (optional)  sharing/inbound-dedup.ts
+ *   11  responseCache      whole answers by @cacheControl (optional)            sharing/response-cache.ts
+ *   12  admission          bounded executions at once, the rest queued          limits/admission.ts
+ *   13  execute            Apollo Server:                                       apollo/execute.ts
+ *         plugins (apolloPlugins below): telemetry, operation kinds, cost limit, error masking
+ *         authorization: fields the caller may not see become null + error    auth/authorization/
+ *         @apollo/gateway: query plan, then per subgraph fetch                 apollo/federated-gateway.ts
+ *           data source: measured, caller claims, client headers, trace        subgraph-fetch/data-source.ts
+ *           fetch layers (subgraphFetcher below): dedup, signing, transport    subgraph-fetch/
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Logger } from '@shop/observability';
+import type { RequestHandler } from '@shop/service-kit';
+import { execute } from './apollo/execute.ts';
+import { errorMasking } from './apollo/error-masking.ts';
+import { authenticate, type Authenticator } from './auth/authenticate.ts';
+import type { GatewayConfig } from './config.ts';
+import type { GatewayContext } from './context.ts';
+import { identifyClient } from './edge/client.ts';
+import { cors } from './edge/cors.ts';
+import { deadline } from './edge/deadline.ts';
+import { documentPolicy } from './edge/document-policy.ts';
+import { rateLimit, type RateLimiter } from './edge/rate-limit.ts';
+import { readBody } from './edge/read-body.ts';
+import { requestIdOf } from './edge/request-meta.ts';
+import { respond } from './edge/respond.ts';
+import type { Encoder } from './edge/response-encoding.ts';
+import { runStages, type Stage } from './exchange.ts';
+import type { Admission } from './limits/admission.ts';
+import type { CostDirectives } from './limits/cost-estimate.ts';
+import { costLimit } from './limits/cost-limit.ts';
+import { operationLimits } from './limits/operation-limits.ts';
+import type { PersistedRegistry } from './persisted/registry.ts';
+import type { inboundDedup } from './sharing/inbound-dedup.ts';
+import type { OperationKinds } from './sharing/operation-kinds.ts';
+import type { responseCache } from './sharing/response-cache.ts';
+import { fetcherThrough } from './subgraph-fetch/fetcher.ts';
+import { signRequests } from './subgraph-fetch/signing.ts';
+import { dedupSubgraphFetches } from './subgraph-fetch/subgraph-dedup.ts';
+import type { GatewayTelemetry } from './telemetry/gateway-telemetry.ts';
+
+/** Lists without a slicing argument or @listSize are assumed this long when estimating cost. */
+const DEFAULT_LIST_SIZE = 10;
+
+/** The components the stages use, built once per gateway from the configuration (server.ts). */
+export interface GatewayParts {
+  config: GatewayConfig;
+  logger: Logger;
+  telemetry: GatewayTelemetry;
+  authenticator: Authenticator;
+  registry: PersistedRegistry;
+  rateLimiter: RateLimiter;
+  /** Which documents are queries; present when inbound dedup or the response cache is on. */
+  operationKinds: OperationKinds | null;
+  inboundDedup: ReturnType<typeof inboundDedup> | null;
+  responseCache: ReturnType<typeof responseCache> | null;
+  admission: Admission;
+  /** The bytes of each answer: shared by deduplicated requests, compressed if configured. */
+  encoder: Encoder | null;
+}
+
+/** The HTTP stages of /graphql, in order, the last one answering through `apollo`. */
+export function requestStages(parts: GatewayParts, apollo: Parameters<typeof execute>[0]): Stage[] {
+  const { config, telemetry, logger } = parts;
+  return [
+    respond({ encode: parts.encoder ?? undefined }),
+    cors(config.CORS_ORIGINS),
+    deadline(config.REQUEST_TIMEOUT_MS),
+    readBody(config.MAX_BODY_BYTES),
+    authenticate(parts.authenticator),
+    identifyClient(parts.registry, config.PQ_DEFAULT_POLICY),
+    rateLimit(parts.rateLimiter, { trustProxy: config.TRUST_PROXY }),
+    documentPolicy(parts.registry, {
+      logger,
+      onUnlisted: (client) => telemetry.metrics.unlistedOperations.inc({ client: telemetry.metrics.clients.value(client) }),
+    }),
+    operationLimits({
+      maxBatchSize: config.MAX_BATCH_SIZE,
+      maxTokens: config.MAX_TOKENS,
+      maxDepth: config.MAX_DEPTH,
+      maxAliases: config.MAX_ALIASES,
+      maxRootFields: config.MAX_ROOT_FIELDS,
+      maxDirectives: config.MAX_DIRECTIVES,
+    }),
+    // A burst of identical requests makes one cache look-up and, on a miss, one execution.
+    ...(parts.inboundDedup ? [parts.inboundDedup] : []),
+    ...(parts.responseCache ? [parts.responseCache] : []),
+    // After the cache and dedup: answers they give never wait for an execution slot.
+    parts.admission,
+    execute(apollo),
+  ];
+}
+
+/** The /graphql route: stage 0 (telemetry) around the stages. */
+export function graphqlRoute(parts: GatewayParts, stages: readonly Stage[]): RequestHandler {
+  const run = runStages(stages);
+  return parts.telemetry.traced(async (req, res) => {
+    const requestId = requestIdOf(req);
+    await run({ req, res, requestId, responseHeaders: { 'x-request-id': requestId } });
+  });
+}
+
+/** Apollo Server's plugins inside stage 13, in the order Apollo calls them. */
+export function apolloPlugins(parts: GatewayParts, costDirectives: () => CostDirectives): ApolloServerPlugin<GatewayContext>[] {
+  const { config, telemetry } = parts;
+  return [
+    // Operation name and type on the request span; request metrics per operation and client.
+    telemetry.plugin,
+    // Which documents are queries, for inbound dedup and the response cache.
+    ...(parts.operationKinds ? [parts.operationKinds.plugin<GatewayContext>()] : []),
+    // Demand control: the operation's estimated cost, refused over the limit before planning.
+    costLimit({ limit: config.COST_LIMIT, mode: config.COST_MODE, defaultListSize: DEFAULT_LIST_SIZE, directives: costDirectives }),
+    // The request id on every error; internal details masked in production.
+    errorMasking(config.NODE_ENV === 'production'),
+  ];
+}
+
+/** The layers every subgraph HTTP call goes through after its data source, outermost first. */
+export function subgraphFetcher(config: GatewayConfig, transport: Fetcher): Fetcher {
+  return fetcherThrough(
+    [
+      // Identical in-flight query fetches (same subgraph, body and caller) go out once.
+      ...(config.SUBGRAPH_DEDUP ? [dedupSubgraphFetches] : []),
+      // HMAC over the caller's claims and the body: subgraphs answer only the gateway.
+      signRequests(config.INTERNAL_SIGNING_SECRET),
+    ],
+    transport,
+  );
+}

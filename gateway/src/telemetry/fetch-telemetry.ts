@@ -1,0 +1,64 @@
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { BAGGAGE, currentScope, now, recordCall, type CallReport, type ServiceMetrics } from '@shop/observability';
+
+const headerSetter = { set: (headers: { set(k: string, v: string): void }, key: string, value: string) => headers.set(key, value) };
+
+/**
+ * What the gateway observes of each subgraph fetch of a query plan: timed and counted per
+ * subgraph, annotated on the fetch span, carrying the trace and the gateway's baggage to the
+ * subgraph, and bringing the subgraph's call report back into this request's.
+ */
+export function fetchTelemetry(metrics: ServiceMetrics) {
+  return {
+    async measure(subgraph: string, representations: unknown, fetch: () => Promise<GatewayGraphQLResponse>): Promise<GatewayGraphQLResponse> {
+      const size = Array.isArray(representations) ? representations.length : undefined;
+      // The active span is @apollo/gateway's own `gateway.fetch`.
+      trace.getActiveSpan()?.setAttributes({
+        'graphql.subgraph.name': subgraph,
+        ...(size !== undefined ? { 'graphql.federation.entity_representations': size } : {}),
+      });
+      const scope = currentScope();
+      const startedAt = now();
+      let failed = false;
+      try {
+        const response = await fetch();
+        failed = Boolean(response.errors?.length);
+        return response;
+      } catch (error) {
+        failed = true;
+        throw error;
+      } finally {
+        const durationMs = now() - startedAt;
+        metrics.subgraphFetches.inc({ subgraph, outcome: failed ? 'error' : 'ok' });
+        metrics.subgraphFetchDuration.observe({ subgraph }, durationMs / 1000);
+        if (scope) recordCall(scope, { kind: 'fetch', name: subgraph, size, startedAt, durationMs, error: failed });
+      }
+    },
+
+    /** The trace context and the baggage the subgraph labels its metrics and call report with. */
+    propagate(headers: { set(key: string, value: string): void }): void {
+      const scope = currentScope();
+      if (!scope) return;
+      const entries: Record<string, { value: string }> = {
+        [BAGGAGE.operation]: { value: scope.operation },
+        [BAGGAGE.client]: { value: scope.client },
+      };
+      if (scope.report) {
+        entries[BAGGAGE.callReport] = { value: '1' };
+        entries[BAGGAGE.callOffsetMs] = { value: (now() - scope.startedAt).toFixed(3) };
+      }
+      const withBaggage = propagation.setBaggage(context.active(), propagation.createBaggage(entries));
+      propagation.inject(withBaggage, headers, headerSetter);
+    },
+
+    /** Moves the subgraph's call report (if it sent one) out of its answer into this request's. */
+    collectReport(response: GatewayGraphQLResponse): void {
+      const report = response.extensions?.callReport as CallReport | undefined;
+      if (!report) return;
+      currentScope()?.report?.push(...report.calls);
+      delete response.extensions!.callReport;
+    },
+  };
+}
+export type FetchTelemetry = ReturnType<typeof fetchTelemetry>;

@@ -110,7 +110,7 @@ export const gatewayEnv = z
     SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000, 300_000),
     SUBGRAPH_CONNECTIONS: env.positiveInt(64, 10_000),
     DRAIN_TIMEOUT_MS: env.positiveInt(10_000, 600_000),
-    // Speed features (issue 5); each one's module says what it does and when it is safe.
+    // Speed features; each one's module (sharing/, subgraph-fetch/, edge/response-encoding.ts) says what it does and when it is safe.
     /** Identical in-flight queries (document, variables, identity) share one execution. */
     INBOUND_DEDUP: flag(true),
     /** Identical in-flight subgraph query fetches share one HTTP call. */

@@ -83,7 +83,7 @@ let current: Tracing | null = null;
  * registers no provider, so the tracing API stays a no-op on the hot path.
  *
  * The tracer provider rather than `@opentelemetry/sdk-node`'s NodeSDK: the NodeSDK module loads
- * the metrics and logs SDKs and every exporter it can configure, about 25 MB of heap in every
+ * the metrics and logs SDKs and every exporter it can configure, megabytes of heap in every
  * process, for features this set-up does not use (metrics are prom-client's, logs are pino's).
  */
 export function startTracing(options: TracingOptions): Tracing {

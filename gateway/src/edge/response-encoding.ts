@@ -21,8 +21,8 @@ type Encoding = 'br' | 'gzip' | 'identity';
  * The bytes of an answer, made once per answer: requests that share an answer (inbound
  * deduplication) share its UTF-8 bytes, and its compression when the client accepts one, instead
  * of each paying for them again on the socket write. Compression (brotli preferred, then gzip) runs
- * at low levels on libuv's thread pool: most of the size win (the 87 KB benchmark answer shrinks
- * about 15-fold) for a fraction of the CPU.
+ * at low levels on libuv's thread pool: most of the size win for a fraction of the CPU (measured
+ * in tools/bench/RESULTS.md).
  */
 export function createEncoder(options: EncoderOptions): Encoder {
   const memo = new WeakMap<object, Map<Encoding, Promise<Encoded>>>();

@@ -42,8 +42,7 @@ function v8HeapUsage(): number {
 /**
  * Bounds the operations executing at once and queues the rest in arrival order. Each execution
  * holds its subgraph answers and its result tree in memory until it is sent, so without a bound a
- * burst of heavy queries grows the heap with the burst (50 concurrent benchmark queries needed over
- * 128 MB live) and every one of them slows down together. With a bound, memory follows the bound,
+ * burst of heavy queries grows the heap with the burst and every one of them slows down together. With a bound, memory follows the bound,
  * excess requests wait their turn, and past the queue's size or wait they get 503 SERVER_BUSY with
  * Retry-After before anything ran: a refused mutation did not happen and can be retried as is.
  *

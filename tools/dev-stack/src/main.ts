@@ -4,14 +4,14 @@
  * (one database per subgraph). Migrations and the seed run on first start.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SUBGRAPHS, isSeeded, prepareDatabases, seed, subgraphDatabaseUrls, type SubgraphName } from '@shop/db';
 import { startEmbeddedPostgres } from '@shop/db/embedded';
 import { createLogger } from '@shop/observability';
 import { env, loadConfig, runService } from '@shop/service-kit';
-import { composeSupergraph, readSupergraphConfig } from '@shop/supergraph-tools';
+import { composeSupergraphFile, readSupergraphConfig } from '@shop/supergraph-tools';
 import { gatewayNodeFlags } from './heap.ts';
 import { bundleService } from './bundle.ts';
 import { Supervisor } from './supervisor.ts';
@@ -94,13 +94,8 @@ await runService('stack', async () => {
     }
 
     const supergraphConfig = await readSupergraphConfig(config.SUPERGRAPH_CONFIG);
-    const composed = await composeSupergraph(supergraphConfig);
-    if (!composed.ok) {
-      throw new Error(`composition failed:\n${composed.errors.map((e) => `  [${e.subgraphs.join(', ')}] ${e.message}`).join('\n')}`);
-    }
     const supergraphPath = config.SUPERGRAPH_PATH;
-    await writeFile(`${supergraphPath}.tmp`, composed.supergraphSdl);
-    await rename(`${supergraphPath}.tmp`, supergraphPath);
+    await composeSupergraphFile(supergraphConfig, supergraphPath);
 
     const routing = new Map(supergraphConfig.subgraphs.map((s) => [s.name, new URL(s.routingUrl)]));
     const [gatewayEntry, ...subgraphEntries] = await bundles;

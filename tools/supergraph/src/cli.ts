@@ -1,9 +1,8 @@
-import { writeFile, rename } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@shop/service-kit';
 import { DEFAULT_SUPERGRAPH_PATH } from '@shop/gateway/config';
-import { composeSupergraph } from './compose.ts';
+import { composeSupergraph, CompositionError, writeSupergraphFile } from './compose.ts';
 import { checkConfiguredStore } from './published-check.ts';
 import { readSupergraphConfig, SupergraphConfigError } from './supergraph-config.ts';
 
@@ -21,11 +20,7 @@ try {
   const config = await readSupergraphConfig(resolve(values.config));
   const result = await composeSupergraph(config);
   if (!result.ok) {
-    process.stderr.write(`Composition failed with ${result.errors.length} error(s):\n`);
-    for (const error of result.errors) {
-      const where = error.subgraphs.length > 0 ? error.subgraphs.join(', ') : 'supergraph';
-      process.stderr.write(`  [${where}] ${error.code}: ${error.message}\n`);
-    }
+    process.stderr.write(`${new CompositionError(result.errors).message}\n`);
     process.exit(1);
   }
   const check = await checkConfiguredStore(result.supergraphSdl);
@@ -40,10 +35,8 @@ try {
       process.exit(1);
     }
   }
-  // Write then rename, so a gateway polling the file never reads half of it.
   const output = resolve(values.output);
-  await writeFile(`${output}.tmp`, result.supergraphSdl);
-  await rename(`${output}.tmp`, output);
+  await writeSupergraphFile(output, result.supergraphSdl);
   process.stdout.write(`Composed ${config.subgraphs.length} subgraphs into ${output}\n`);
 } catch (error) {
   if (error instanceof SupergraphConfigError) {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { composeServices } from '@apollo/composition';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import type { SupergraphConfig } from './supergraph-config.ts';
@@ -74,4 +74,35 @@ function subgraphsNamedIn(message: string, names: Set<string>): string[] {
     if (name && names.has(name)) found.add(name);
   }
   return [...found];
+}
+
+/** One line per problem, naming its subgraphs: `  [inventory] FIELD_TYPE_MISMATCH: ...`. */
+export function formatCompositionErrors(errors: CompositionProblem[]): string {
+  return errors
+    .map((error) => `  [${error.subgraphs.length > 0 ? error.subgraphs.join(', ') : 'supergraph'}] ${error.code}: ${error.message}`)
+    .join('\n');
+}
+
+export class CompositionError extends Error {
+  override readonly name = 'CompositionError';
+  constructor(readonly errors: CompositionProblem[]) {
+    super(`Composition failed with ${errors.length} error(s):\n${formatCompositionErrors(errors)}`);
+  }
+}
+
+/** Writes then renames, so a gateway polling the file never reads half of it. */
+export async function writeSupergraphFile(path: string, supergraphSdl: string): Promise<void> {
+  await writeFile(`${path}.tmp`, supergraphSdl);
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Composes the config's subgraphs into the supergraph file at `path` for a gateway to serve,
+ * or throws a CompositionError listing every problem. Returns the supergraph's SDL.
+ */
+export async function composeSupergraphFile(config: SupergraphConfig, path: string, options: ComposeOptions = {}): Promise<string> {
+  const composed = await composeSupergraph(config, options);
+  if (!composed.ok) throw new CompositionError(composed.errors);
+  await writeSupergraphFile(path, composed.supergraphSdl);
+  return composed.supergraphSdl;
 }

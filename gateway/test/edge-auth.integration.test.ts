@@ -4,7 +4,8 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInternalRequest } from '@shop/service-kit';
 import type { RunningGateway } from '../src/server.ts';
-import { startTestStack, TEST_SIGNING_SECRET, tokenFor, type TestStack } from '@shop/test-support/stack';
+import { tokenFor } from '@shop/test-support';
+import { startTestStack, TEST_SIGNING_SECRET, type TestStack } from '@shop/test-support/stack';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPersistedStore } from '../src/persisted/open-store.ts';
 import type { PersistedStore } from '../src/persisted/types.ts';
-import { startHangingSubgraph } from '@shop/test-support';
-import { startTestStack, tokenFor, type TestStack } from '@shop/test-support/stack';
-import { TEST_REDIS_URL } from '@shop/test-support';
+import { startHangingSubgraph, TEST_REDIS_URL, tokenFor, until } from '@shop/test-support';
+import { startTestStack, type TestStack } from '@shop/test-support/stack';
 
 let stack: TestStack;
 let store: PersistedStore;
@@ -24,14 +23,6 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 }
 const codeOf = (body: Body) => body.errors?.[0]?.extensions?.code;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('automatic persisted queries', () => {
   it('follow Apollo\'s protocol and are shared by every replica through Redis', async () => {

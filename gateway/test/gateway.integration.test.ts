@@ -1,5 +1,6 @@
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '@shop/test-support';
 import { startTestStack, type TestStack } from '@shop/test-support/stack';
 
 let stack: TestStack;
@@ -9,14 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function replaceFile(path: string, content: string): Promise<void> {
   // Deployments swap the file by rename; the gateway must notice that too.

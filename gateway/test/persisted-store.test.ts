@@ -2,11 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // Composition and the published-operations check are tools; here they give the tests a real supergraph.
 import { checkPublishedOperations, composeSupergraph, readSupergraphConfig } from '@shop/supergraph-tools';
+import { SUPERGRAPH_YAML, TEST_REDIS_URL } from '@shop/test-support';
 import { addClient, hashApiKey, setClientPolicy } from '../src/persisted/clients.ts';
 import { PersistedError } from '../src/persisted/errors.ts';
 import { createFileStore } from '../src/persisted/file-store.ts';
@@ -15,9 +15,6 @@ import { openPersistedStore } from '../src/persisted/open-store.ts';
 import { publishChecked } from '../src/persisted/publish.ts';
 import { createRedisStore } from '../src/persisted/redis-store.ts';
 import type { ClientRecord, PersistedOperation, PersistedStore } from '../src/persisted/types.ts';
-
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 const op = (name: string, body: string, type: PersistedOperation['type'] = 'query'): PersistedOperation => ({
   id: createHash('sha256').update(body).digest('hex'),
@@ -58,7 +55,7 @@ const dirs: string[] = [];
 const open: PersistedStore[] = [];
 
 beforeAll(() => {
-  redis = new Redis(REDIS_URL);
+  redis = new Redis(TEST_REDIS_URL);
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
@@ -86,7 +83,7 @@ const kinds: Kind[] = [
       const prefix = `test:pq:${randomUUID()}:`;
       prefixes.push(prefix);
       current = { prefix };
-      const stores: [PersistedStore, PersistedStore] = [createRedisStore(REDIS_URL, { prefix }), createRedisStore(REDIS_URL, { prefix })];
+      const stores: [PersistedStore, PersistedStore] = [createRedisStore(TEST_REDIS_URL, { prefix }), createRedisStore(TEST_REDIS_URL, { prefix })];
       open.push(...stores);
       return stores;
     },
@@ -199,7 +196,7 @@ describe('redis store', () => {
   it('notices a change whose pub/sub message was lost, by polling the version', async () => {
     const prefix = `test:pq:${randomUUID()}:`;
     prefixes.push(prefix);
-    const replica = createRedisStore(REDIS_URL, { prefix, pollIntervalMs: 100 });
+    const replica = createRedisStore(TEST_REDIS_URL, { prefix, pollIntervalMs: 100 });
     open.push(replica);
     await replica.load();
     const change = changes(replica);
@@ -218,7 +215,7 @@ describe('redis store', () => {
     prefixes.push(prefix);
     const dir = await mkdtemp(join(tmpdir(), 'shop-pq-open-'));
     dirs.push(dir);
-    const viaRedis = openPersistedStore({ redisUrl: REDIS_URL, redisPrefix: prefix, dir });
+    const viaRedis = openPersistedStore({ redisUrl: TEST_REDIS_URL, redisPrefix: prefix, dir });
     open.push(viaRedis);
     await viaRedis.putClient(client('acme', null));
     expect(await redis.hget(`${prefix}clients`, 'acme')).toContain('"acme"');
@@ -260,7 +257,7 @@ describe('manifest parsing', () => {
 describe('operation validation', () => {
   let supergraphSdl: string;
   beforeAll(async () => {
-    const result = await composeSupergraph(await readSupergraphConfig(join(repo, 'supergraph.yaml')));
+    const result = await composeSupergraph(await readSupergraphConfig(SUPERGRAPH_YAML));
     if (!result.ok) throw new Error('supergraph.yaml does not compose');
     supergraphSdl = result.supergraphSdl;
   });

@@ -2,7 +2,8 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productUpc } from '@shop/db';
-import { startTestStack, tokenFor, type SubgraphName, type TestStack } from '@shop/test-support/stack';
+import { tokenFor } from '@shop/test-support';
+import { startTestStack, type SubgraphName, type TestStack } from '@shop/test-support/stack';
 
 // The speed features through the real gateway over HTTP: a shared or cached answer must be the
 // answer the gateway gives without them, must never reach another identity, and mutations must

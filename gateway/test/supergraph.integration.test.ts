@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, tokenFor, type TestStack } from '@shop/test-support/stack';
+import { BENCHMARK_QUERY, tokenFor } from '@shop/test-support';
+import { startTestStack, type TestStack } from '@shop/test-support/stack';
 
 /**
  * Subgraph fetches in the benchmark query's plan, and the SQL statements they cost: one per
@@ -9,7 +9,6 @@ import { startTestStack, tokenFor, type TestStack } from '@shop/test-support/sta
  */
 const BENCHMARK_FETCHES = { accounts: 3, products: 4, inventory: 7, reviews: 2, orders: 0 };
 const BENCHMARK_SQL = { accounts: 3, products: 4, inventory: 7, reviews: 5, orders: 0 };
-const BENCHMARK_QUERY = readFileSync(new URL('../../tools/bench/reference/query.graphql', import.meta.url), 'utf8');
 
 let stack: TestStack;
 beforeAll(async () => {

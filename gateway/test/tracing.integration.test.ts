@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exporterFromEnv, readTracingConfig, startTracing, type Tracing } from '@shop/observability';
-import { startHangingSubgraph, startOtlpReceiver } from '@shop/test-support';
-import { startTestStack, tokenFor, type TestStack } from '@shop/test-support/stack';
+import { BENCHMARK_QUERY, startHangingSubgraph, startOtlpReceiver, tokenFor, until } from '@shop/test-support';
+import { startTestStack, type TestStack } from '@shop/test-support/stack';
 import { productUpc } from '@shop/db';
 
 // Tracing starts before the services, as each service's entry point does; spans are kept in memory.
@@ -155,13 +154,12 @@ describe('one federated request is one trace', () => {
 
 describe('call report', () => {
   it('lists every subgraph fetch, batch and SQL statement of the benchmark query, matching what the subgraphs counted', async () => {
-    const query = await readFile(new URL('../../tools/bench/reference/query.graphql', import.meta.url), 'utf8');
     let body: { extensions?: { callReport?: { totals: Record<string, number>; calls: Array<{ kind: string }>; queryPlan: string } } } = {};
     const measured = await stack.measure(async () => {
       const response = await fetch(stack.gatewayUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-call-report': '1' },
-        body: JSON.stringify({ query }),
+        body: JSON.stringify({ query: BENCHMARK_QUERY }),
       });
       body = (await response.json()) as typeof body;
     });
@@ -245,7 +243,7 @@ describe('admission control in the trace', () => {
       const send = (query: string, client: string) =>
         fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'apollographql-client-name': client }, body: JSON.stringify({ query }) });
       const first = send('{ users(first: 1) { id } }', 'holds-the-slot');
-      while (hanging.connections() === 0) await new Promise((r) => setTimeout(r, 10));
+      await until(() => hanging.connections() > 0, { intervalMs: 10 });
       const second = send('{ topProducts(first: 1) { upc } }', 'waits');
       await new Promise((r) => setTimeout(r, 150));
       hanging.release();
@@ -253,8 +251,7 @@ describe('admission control in the trace', () => {
 
       const serverSpan = (client: string) =>
         exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['shop.service'] === 'gateway' && s.attributes['graphql.client.name'] === client);
-      const deadline = Date.now() + 5_000;
-      while (!(serverSpan('waits') && serverSpan('holds-the-slot')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await until(() => Boolean(serverSpan('waits') && serverSpan('holds-the-slot')), { timeoutMs: 5_000, intervalMs: 10 });
       expect(serverSpan('holds-the-slot')?.attributes['gateway.admission.wait_ms']).toBeUndefined();
       expect(serverSpan('waits')?.attributes['gateway.admission.wait_ms']).toBeGreaterThanOrEqual(100);
     } finally {

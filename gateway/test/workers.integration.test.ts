@@ -1,23 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pidtree from 'pidtree';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, TEST_SIGNING_SECRET, tokenFor, type TestStack } from '@shop/test-support/stack';
+import { freePort, tokenFor, until } from '@shop/test-support';
+import { startTestStack, TEST_SIGNING_SECRET, type TestStack } from '@shop/test-support/stack';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('WORKERS=2: the gateway as several processes on one port', () => {
   let stack: TestStack;
@@ -46,11 +37,13 @@ describe('WORKERS=2: the gateway as several processes on one port', () => {
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     // Ready when both workers have logged that they listen.
-    const deadline = Date.now() + 60_000;
-    while ((output.match(/gateway listening/g) ?? []).length < 2) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`workers did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      () => {
+        if (child.exitCode !== null) throw new Error(`the gateway exited:\n${output}`);
+        return (output.match(/gateway listening/g) ?? []).length >= 2;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: () => `both workers listening:\n${output}` },
+    );
   });
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');

@@ -1,19 +1,13 @@
 // Shared test helpers: uniquely named databases on the real test server, dropped afterwards.
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+// Only the tests import test support: @shop/db itself does not depend on it.
+import { runDatabaseName, TEST_DATABASE_URL } from '@shop/test-support';
 import { dropDatabase } from '../src/ensure-database.ts';
 import { withDatabase } from '../src/urls.ts';
 
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** A database name no other test run (or parallel worker) will use. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
-}
-
 /** A URL on the test server for a (not yet created) uniquely named database. */
 export function uniqueDatabaseUrl(prefix: string): string {
-  return withDatabase(TEST_DATABASE_URL, uniqueName(prefix));
+  return withDatabase(TEST_DATABASE_URL, runDatabaseName(prefix));
 }
 
 /** Drops every database in `urls` (ignores ones that were never created). */

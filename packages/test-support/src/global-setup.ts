@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { SUBGRAPHS, dropDatabase, prepareDatabases, seed, subgraphDatabaseUrls } from '@shop/db';
-import { TEST_DATABASE_URL } from './test-env.ts';
+import { TEST_DATABASE_URL } from './servers.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -2,16 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SignJWT } from 'jose';
 import { inject } from 'vitest';
 import { createLogger } from '@shop/observability';
 import type { SqlStats } from '@shop/service-kit';
-import { DEVELOPMENT_JWT_SECRET, loadGatewayConfig, startGateway, type RunningGateway } from '@shop/gateway';
+import { loadGatewayConfig, startGateway, type RunningGateway } from '@shop/gateway';
 import { composeSupergraph, readSupergraphConfig } from '@shop/supergraph-tools';
 import { startSubgraphsInProcess } from './in-process-subgraphs.ts';
 // The databases global-setup provides to every test file (its `ProvidedContext` declaration).
 import type {} from './global-setup.ts';
-import { TEST_REDIS_URL } from './test-env.ts';
+import { TEST_REDIS_URL } from './servers.ts';
 import { Redis } from 'ioredis';
 
 async function clearRedis(prefix: string): Promise<void> {
@@ -58,16 +57,6 @@ export interface TestStack {
 
 /** Shared by the test gateway and subgraphs, as INTERNAL_SIGNING_SECRET is in a deployment. */
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
-export const ALL_SCOPES = 'orders:read orders:write reviews:write';
-
-export function tokenFor(userId: number, options: { expiresIn?: string; secret?: string; scope?: string } = {}): Promise<string> {
-  return new SignJWT({ scope: options.scope ?? ALL_SCOPES })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(String(userId))
-    .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '5m')
-    .sign(new TextEncoder().encode(options.secret ?? DEVELOPMENT_JWT_SECRET));
-}
 
 /**
  * The real services, in this process, over real HTTP on ephemeral loopback ports, on the

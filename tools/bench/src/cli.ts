@@ -13,8 +13,10 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { withDatabase } from '@shop/db';
 import { loadConfig } from '@shop/service-kit';
 import { declareEnforcedSecurityFeatures } from '@shop/gateway';
+import { LOCAL_POSTGRES_URL, LOCAL_REDIS_URL } from '@shop/test-support';
 import { bundledEntry, GATEWAYS, type GatewaySpec } from './gateways.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import {
@@ -46,8 +48,9 @@ const benchEnv = z.object({
   BENCH_GATEWAYS: list(GATEWAYS.map((g) => g.id)),
   BENCH_SCENARIOS: list(SCENARIOS.map((s) => s.id)),
   BENCH_OUTPUT: z.string().default(fileURLToPath(new URL('../RESULTS.md', import.meta.url))),
-  BENCH_DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/shop_bench'),
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  // Kept between runs (seeded once), so not a database of this run.
+  BENCH_DATABASE_URL: z.string().default(withDatabase(LOCAL_POSTGRES_URL, 'shop_bench')),
+  REDIS_URL: z.string().default(LOCAL_REDIS_URL),
 });
 
 const { values: flags } = parseArgs({

@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pidtree from 'pidtree';
 import pidusage from 'pidusage';
+import { freePort, until } from '@shop/test-support';
 import type { HostCounts, HostReady, HostReply } from './protocol.ts';
 import type { SubgraphSet } from './scenarios.ts';
 
@@ -25,17 +25,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     for (const child of children) child.kill('SIGKILL');
     process.exit(130);
   });
-}
-
-/** A free loopback port (the kernel's choice, released for the child to bind). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 export interface SubgraphHost {
@@ -90,29 +79,26 @@ export async function startGatewayProcess(entry: string, env: Record<string, str
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   }));
   const url = `http://127.0.0.1:${port}/graphql`;
-  let exited: number | null | undefined;
   let exitedHow: string | null = null;
   child.once('exit', (code, signal) => {
-    exited = code;
     exitedHow = signal ? `signal ${signal}` : `code ${code}`;
   });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (exited !== undefined) throw new Error(`gateway ${entry} exited with ${exited} before serving`);
-    if (Date.now() > deadline) {
-      await stopChild(child);
-      throw new Error(`gateway ${entry} did not serve within 60 s`);
-    }
-    const ok = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"query":"{ __typename }"}',
-    }).then(
+  const serves = () =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }).then(
       (r) => r.ok,
       () => false,
     );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await until(
+      () => {
+        if (exitedHow) throw new Error(`gateway ${entry} exited (${exitedHow}) before serving`);
+        return serves();
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: `gateway ${entry} serving` },
+    );
+  } catch (error) {
+    await stopChild(child);
+    throw error;
   }
   return { url, pid: child.pid!, exited: () => exitedHow, stop: () => stopChild(child) };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { productUpc } from '@shop/db';
-import { tokenFor } from './token.ts';
+import { tokenFor } from '@shop/test-support';
 
 export type SubgraphSet = 'reference' | 'shop';
 
@@ -40,7 +40,8 @@ const post = (body: unknown, headers: Record<string, string> = {}): LoadRequest 
   headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip, deflate, br', ...headers },
   body: JSON.stringify(body),
 });
-const bearer = async (userId: number) => ({ authorization: `Bearer ${await tokenFor(userId)}` });
+// Minted once per scenario and sent for its whole load, which outlasts a test token's 5 minutes.
+const bearer = async (userId: number) => ({ authorization: `Bearer ${await tokenFor(userId, { expiresIn: '2h' })}` });
 
 /** The response is the reference answer on the reference subgraphs; elsewhere, "no errors" is checked. */
 const referenceAnswer = (set: SubgraphSet) => (set === 'reference' ? EXPECTED : undefined);

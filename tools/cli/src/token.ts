@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '@shop/service-kit';
 import { DEVELOPMENT_JWT_SECRET } from '@shop/gateway/config';
 import { clientNameSchema, issuesOf } from '@shop/gateway/persisted';
+import { mintToken } from '@shop/test-support';
 
 const USAGE = `Usage: npm run token -- --sub <user id> --scope "<scopes>" [--expires 1h] [--client <client name>]
 Mints an HS256 development token signed with AUTH_JWT_SECRET (or the built-in development secret),
@@ -62,11 +62,14 @@ const parsed = tokenArgs.safeParse(values);
 if (!parsed.success) fail(EXIT.usage, `${issuesOf(parsed.error).map((i) => i.replace(/^[^:]+: /, '')).join('\n')}\n\n${USAGE}`);
 const args = parsed.data;
 
-const jwt = new SignJWT({ scope: args.scope, ...(args.client ? { client_id: args.client } : {}) })
-  .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-  .setSubject(args.sub)
-  .setIssuedAt()
-  .setExpirationTime(args.expires);
-if (env.AUTH_JWT_ISSUER) jwt.setIssuer(env.AUTH_JWT_ISSUER);
-if (env.AUTH_JWT_AUDIENCE) jwt.setAudience(env.AUTH_JWT_AUDIENCE);
-console.log(await jwt.sign(new TextEncoder().encode(env.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET)));
+console.log(
+  await mintToken({
+    subject: args.sub,
+    scope: args.scope,
+    expiresIn: args.expires,
+    clientId: args.client,
+    issuer: env.AUTH_JWT_ISSUER,
+    audience: env.AUTH_JWT_AUDIENCE,
+    secret: env.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+  }),
+);

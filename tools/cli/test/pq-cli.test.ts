@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVELOPMENT_JWT_SECRET } from '@shop/gateway/config';
 import { createRedisStore, hashApiKey } from '@shop/gateway/persisted';
 import { composeSupergraph, readSupergraphConfig } from '@shop/supergraph-tools';
+import { SUPERGRAPH_YAML, TEST_REDIS_URL } from '@shop/test-support';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const KEY = /^shop_[A-Za-z0-9_-]{43}$/m;
 
 interface Run {
@@ -44,7 +44,7 @@ let dir: string;
 let supergraphPath: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shop-pq-cli-'));
-  const result = await composeSupergraph(await readSupergraphConfig(join(repo, 'supergraph.yaml')));
+  const result = await composeSupergraph(await readSupergraphConfig(SUPERGRAPH_YAML));
   if (!result.ok) throw new Error('supergraph.yaml does not compose');
   supergraphPath = join(dir, 'supergraph.graphql');
   await writeFile(supergraphPath, result.supergraphSdl);
@@ -119,7 +119,7 @@ describe('npm run pq (directory store)', () => {
   });
 
   it('validates against supergraph.yaml when the composed supergraph file does not exist', async () => {
-    const env = { PERSISTED_DIR: join(dir, 'compose-fallback-store'), SUPERGRAPH_PATH: join(dir, 'missing.graphql'), SUPERGRAPH_CONFIG: join(repo, 'supergraph.yaml') };
+    const env = { PERSISTED_DIR: join(dir, 'compose-fallback-store'), SUPERGRAPH_PATH: join(dir, 'missing.graphql'), SUPERGRAPH_CONFIG: SUPERGRAPH_YAML };
     await pq(['clients', 'add', 'acme'], env);
     const published = await pq(['publish', join(dir, 'catalog.json'), '--client', 'acme', '--name', 'v1'], env);
     expect(published.stdout).toMatch(/Published manifest "v1"/);
@@ -141,9 +141,9 @@ describe('npm run pq (directory store)', () => {
 describe('npm run pq (Redis store)', () => {
   it('publishes into Redis under the configured prefix', async () => {
     const prefix = `test:pq-cli:${randomUUID()}:`;
-    const env = { REDIS_URL, PQ_REDIS_PREFIX: prefix, SUPERGRAPH_PATH: supergraphPath };
-    const store = createRedisStore(REDIS_URL, { prefix });
-    const redis = new Redis(REDIS_URL);
+    const env = { REDIS_URL: TEST_REDIS_URL, PQ_REDIS_PREFIX: prefix, SUPERGRAPH_PATH: supergraphPath };
+    const store = createRedisStore(TEST_REDIS_URL, { prefix });
+    const redis = new Redis(TEST_REDIS_URL);
     try {
       const key = (await pq(['clients', 'add', 'acme'], env)).stdout.match(KEY)?.[0];
       expect(key).toBeDefined();
@@ -170,7 +170,7 @@ describe('npm run compose with published operations', () => {
       recursive: true,
       filter: (source) => !source.includes('node_modules') && !source.includes('generated') && !source.includes('/src') && !source.includes('/test'),
     });
-    await cp(join(repo, 'supergraph.yaml'), join(work, 'supergraph.yaml'));
+    await cp(SUPERGRAPH_YAML, join(work, 'supergraph.yaml'));
     const env = { PERSISTED_DIR: join(work, 'store'), SUPERGRAPH_PATH: supergraphPath };
     await pq(['clients', 'add', 'acme'], env);
     expect((await pq(['publish', join(dir, 'catalog.json'), '--client', 'acme'], env)).code).toBe(0);

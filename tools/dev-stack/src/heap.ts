@@ -6,7 +6,7 @@ import { loadConfig } from '@shop/service-kit';
  * request) up to a limit of several GB, so a busy gateway's RSS is mostly garbage not yet
  * collected: 300-540 MB under the benchmark loads with V8's own limit. A cap makes V8 collect
  * sooner; with GATEWAY_HEAP_MB=192 the gateway stayed at 160-210 MB RSS under every benchmark
- * load (gateway/bench/RESULTS.md) at about the same throughput. A cap alone is a hard limit (with
+ * load (tools/bench/RESULTS.md) at about the same throughput. A cap alone is a hard limit (with
  * unbounded concurrency, 50 concurrent shop benchmark queries once exhausted a 128 MB heap); the
  * admission control in limits/admission.ts bounds the executions in flight and holds new ones
  * back while the heap is near its limit, which makes the cap safe. 0 leaves V8's default. The

@@ -1,27 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '@shop/test-support';
+import { SUBGRAPHS } from '@shop/db';
+import { BENCHMARK_QUERY, freePort, startOtlpReceiver, SUPERGRAPH_YAML, until, type OtlpReceiver } from '@shop/test-support';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-const BENCHMARK_QUERY = readFileSync(new URL('../../bench/reference/query.graphql', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let dir: string | undefined;
 let child: ChildProcess | undefined;
@@ -36,15 +23,14 @@ describe('npm start', () => {
   it('runs the whole supergraph on the embedded database, answers the benchmark query, and stops on SIGTERM', async () => {
     dir = await mkdtemp(join(tmpdir(), 'shop-stack-'));
     // The repository's supergraph.yaml, moved to free ports so a developer's running stack is not in the way.
-    const ports = await Promise.all(Array.from({ length: 6 }, freePort));
-    const names = ['accounts', 'products', 'inventory', 'reviews', 'orders'];
-    let yaml = await readFile(join(repo, 'supergraph.yaml'), 'utf8');
-    names.forEach((name, i) => {
+    const ports = await Promise.all(Array.from({ length: SUBGRAPHS.length + 1 }, freePort));
+    let yaml = await readFile(SUPERGRAPH_YAML, 'utf8');
+    SUBGRAPHS.forEach((_, i) => {
       yaml = yaml.replace(`http://127.0.0.1:${4001 + i}/graphql`, `http://127.0.0.1:${ports[i]}/graphql`);
     });
     yaml = yaml.replaceAll('file: ./', `file: ${repo}`);
     await writeFile(join(dir, 'supergraph.yaml'), yaml);
-    const gatewayPort = ports[5]!;
+    const gatewayPort = ports[SUBGRAPHS.length]!;
     // Stands in for Jaeger's OTLP/HTTP port: every service exports its spans here.
     receiver = await startOtlpReceiver();
 
@@ -68,19 +54,18 @@ describe('npm start', () => {
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
-    const ready = await Promise.race([
-      (async () => {
-        while (!output.includes('"msg":"supergraph ready"')) await new Promise((r) => setTimeout(r, 100));
-        return true;
-      })(),
-      exited.then(() => false),
-    ]);
-    expect(ready, output).toBe(true);
+    await until(
+      () => {
+        if (child!.exitCode !== null || child!.signalCode !== null) throw new Error(`npm start exited:\n${output}`);
+        return output.includes('"msg":"supergraph ready"');
+      },
+      { timeoutMs: 100_000, intervalMs: 100, what: () => `supergraph ready:\n${output}` },
+    );
 
     const response = await fetch(`http://127.0.0.1:${gatewayPort}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
-      body: JSON.stringify({ query: BENCHMARK_QUERY.toString('utf8') }),
+      body: JSON.stringify({ query: BENCHMARK_QUERY }),
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { data?: { users: unknown[]; topProducts: unknown[] }; errors?: unknown };

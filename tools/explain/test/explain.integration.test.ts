@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BENCHMARK_QUERY_FILE } from '@shop/test-support';
 import { startTestStack, type TestStack } from '@shop/test-support/stack';
 import { checkBudget, readBudgets } from '../src/budgets-file.ts';
 import { runWithCallReport } from '../src/call-report-client.ts';
@@ -19,7 +20,7 @@ describe('npm run explain', () => {
     const repo = fileURLToPath(new URL('../../../', import.meta.url));
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'tools/explain/src/explain.ts', 'tools/bench/reference/query.graphql', '--url', stack.gatewayUrl],
+      ['--import', 'tsx', 'tools/explain/src/explain.ts', BENCHMARK_QUERY_FILE, '--url', stack.gatewayUrl],
       { cwd: repo },
     );
     expect(stdout).toContain('Operation: TestQuery');

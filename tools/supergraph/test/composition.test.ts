@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUPERGRAPH_YAML } from '@shop/test-support';
 import { composeSupergraph } from '../src/compose.ts';
 import { readSupergraphConfig, SupergraphConfigError } from '../src/supergraph-config.ts';
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
     recursive: true,
     filter: (source) => !source.includes('node_modules') && !source.includes('generated') && !source.includes('/src') && !source.includes('/test'),
   });
-  await cp(join(repo, 'supergraph.yaml'), join(dir, 'supergraph.yaml'));
+  await cp(SUPERGRAPH_YAML, join(dir, 'supergraph.yaml'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -27,7 +28,7 @@ afterAll(async () => {
 
 describe('composition', () => {
   it('composes the five subgraphs of supergraph.yaml', async () => {
-    const config = await readSupergraphConfig(join(repo, 'supergraph.yaml'));
+    const config = await readSupergraphConfig(SUPERGRAPH_YAML);
     expect(config.subgraphs.map((s) => s.name)).toEqual(['accounts', 'products', 'inventory', 'reviews', 'orders']);
     const result = await composeSupergraph(config);
     expect(result.ok).toBe(true);
@@ -37,7 +38,7 @@ describe('composition', () => {
   });
 
   it('uses routing URL overrides, e.g. ephemeral test ports', async () => {
-    const config = await readSupergraphConfig(join(repo, 'supergraph.yaml'));
+    const config = await readSupergraphConfig(SUPERGRAPH_YAML);
     const result = await composeSupergraph(config, { routingUrls: { accounts: 'http://10.1.2.3:9999/graphql' } });
     expect(result.ok && result.supergraphSdl).toContain('url: "http://10.1.2.3:9999/graphql"');
   });

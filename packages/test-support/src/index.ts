@@ -1,7 +1,7 @@
 /**
  * What tests and tools share, small and without the test runner: ports, waiting, tokens, the
- * servers and database names, the repository's files they read. The vitest stack on the test
- * run's databases is `./stack`.
+ * servers and database names, the repository's files they read. The in-process supergraph is
+ * `@shop/test-support/harness`; the vitest stack on the test run's databases is `./stack`.
  */
 export { freePort } from './ports.ts';
 export { until, type UntilOptions } from './waiting.ts';
@@ -9,6 +9,4 @@ export { ALL_SCOPES, mintToken, tokenFor, type TokenClaims } from './tokens.ts';
 export { LOCAL_POSTGRES_URL, LOCAL_REDIS_URL, TEST_DATABASE_URL, TEST_REDIS_URL, runDatabaseName } from './servers.ts';
 export { BENCHMARK_QUERY, BENCHMARK_QUERY_FILE, SUPERGRAPH_YAML } from './repository.ts';
 export { startHangingSubgraph, type HangingSubgraph } from './hanging-subgraph.ts';
-export { startInProcessStack, type InProcessStack } from './in-process-stack.ts';
-export { startSubgraphsInProcess, type InProcessSubgraphs } from './in-process-subgraphs.ts';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';

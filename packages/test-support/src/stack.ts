@@ -1,17 +1,15 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { mapSubgraphs, type SubgraphName } from '@shop/db';
 import { createLogger } from '@shop/observability';
 import type { SqlStats } from '@shop/service-kit';
-import { loadGatewayConfig, startGateway, type RunningGateway } from '@shop/gateway';
-import { composeSupergraph, readSupergraphConfig } from '@shop/supergraph-tools';
-import { startSubgraphsInProcess } from './in-process-subgraphs.ts';
+import type { RunningGateway } from '@shop/gateway';
 // The databases global-setup provides to every test file (its `ProvidedContext` declaration).
 import type {} from './global-setup.ts';
+import { startInProcessSupergraph } from './in-process-supergraph.ts';
 import { TEST_REDIS_URL } from './servers.ts';
-import { Redis } from 'ioredis';
+
+export type { SubgraphName } from '@shop/db';
 
 async function clearRedis(prefix: string): Promise<void> {
   const redis = new Redis(TEST_REDIS_URL);
@@ -22,10 +20,6 @@ async function clearRedis(prefix: string): Promise<void> {
     redis.disconnect();
   }
 }
-
-export const SUPERGRAPH_YAML = fileURLToPath(new URL('../../../supergraph.yaml', import.meta.url));
-export const SUBGRAPH_NAMES = ['accounts', 'products', 'inventory', 'reviews', 'orders'] as const;
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
@@ -63,65 +57,40 @@ export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
  * seeded PostgreSQL databases of this test run.
  */
 export async function startTestStack(options: { gatewayEnv?: Record<string, string> } = {}): Promise<TestStack> {
-  const databaseUrls = inject('databaseUrls');
-  const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const subgraphs = await startSubgraphsInProcess(
-    databaseUrls as Record<SubgraphName, string>,
-    { NODE_ENV: 'test', INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET },
-    logger,
-  );
-  const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphs[n].url])) as Record<SubgraphName, string>;
-
-  const composed = await composeSupergraph(await readSupergraphConfig(SUPERGRAPH_YAML), { routingUrls: subgraphUrls });
-  if (!composed.ok) throw new Error(JSON.stringify(composed.errors));
-  const dir = await mkdtemp(join(tmpdir(), 'shop-gateway-'));
-  const supergraphPath = join(dir, 'supergraph.graphql');
-  await writeFile(supergraphPath, composed.supergraphSdl);
-
   const redisPrefix = `test:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`;
-  const persistedDir = join(dir, 'persisted');
-  const gateways: RunningGateway[] = [];
-  const launchGateway = async (env: Record<string, string> = {}) => {
-    const started = await startGateway(
-      loadGatewayConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        NODE_ENV: 'test',
-        SUPERGRAPH_PATH: supergraphPath,
-        SUPERGRAPH_POLL_MS: '50',
-        INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_PREFIX: redisPrefix,
-        PERSISTED_DIR: persistedDir,
-        ...env,
-      }),
-      logger,
-    );
-    gateways.push(started);
-    return started;
-  };
-  const gateway = await launchGateway(options.gatewayEnv);
-  const sqlStats = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphs[n].db.stats])) as Record<SubgraphName, SqlStats>;
-  const perSubgraph = (read: (name: SubgraphName) => number) =>
-    Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, read(n)])) as Record<SubgraphName, number>;
-  const snapshot = () => ({
-    sql: perSubgraph((n) => sqlStats[n].statements),
-    fetches: perSubgraph((n) => subgraphs[n].server.requests.count),
+  const supergraph = await startInProcessSupergraph({
+    databaseUrls: inject('databaseUrls'),
+    logger: createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent'),
+    nodeEnv: 'test',
+    signingSecret: TEST_SIGNING_SECRET,
+    gatewayEnv: { SUPERGRAPH_POLL_MS: '50', REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix },
   });
+  const stop = async () => {
+    await supergraph.stop();
+    await clearRedis(redisPrefix);
+  };
+  let gateway: RunningGateway;
+  try {
+    gateway = await supergraph.startGateway(options.gatewayEnv);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const { subgraphs } = supergraph;
 
   return {
     gateway,
     gatewayUrl: gateway.url,
-    subgraphUrls,
-    supergraphPath,
-    sqlStats,
+    subgraphUrls: subgraphs.urls,
+    supergraphPath: supergraph.supergraphPath,
+    sqlStats: subgraphs.sqlStats,
     async measure(fn) {
-      const before = snapshot();
+      const before = subgraphs.counts();
       await fn();
-      const after = snapshot();
+      const after = subgraphs.counts();
       return {
-        sql: perSubgraph((n) => after.sql[n] - before.sql[n]),
-        fetches: perSubgraph((n) => after.fetches[n] - before.fetches[n]),
+        sql: mapSubgraphs((n) => after.sql[n] - before.sql[n]),
+        fetches: mapSubgraphs((n) => after.fetches[n] - before.fetches[n]),
       };
     },
     async query(query, variables, options = {}) {
@@ -131,13 +100,8 @@ export async function startTestStack(options: { gatewayEnv?: Record<string, stri
       return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] } as never;
     },
     redisPrefix,
-    persistedDir,
-    startGateway: launchGateway,
-    async stop() {
-      await Promise.all(gateways.map((g) => g.close()));
-      await clearRedis(redisPrefix);
-      await Promise.all(SUBGRAPH_NAMES.map((n) => subgraphs[n].close()));
-      await rm(dir, { recursive: true, force: true });
-    },
+    persistedDir: supergraph.persistedDir,
+    startGateway: (env) => supergraph.startGateway(env),
+    stop,
   };
 }

@@ -4,14 +4,15 @@
  * Kept out of the harness process so the load generator and the subgraphs do not share
  * one event loop.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@shop/observability';
-import { isSeeded, prepareDatabases, seed, subgraphDatabaseUrls, SUBGRAPHS } from '@shop/db';
-import { composeSupergraph, readSupergraphConfig } from '@shop/supergraph-tools';
-import { startSubgraphsInProcess } from '@shop/test-support';
+import { subgraphDatabaseUrls } from '@shop/db';
+import { composeSupergraphFile, readSupergraphConfig, type SupergraphConfig } from '@shop/supergraph-tools';
+import { SUPERGRAPH_YAML } from '@shop/test-support';
+import { seededDatabases, startSubgraphsInProcess } from '@shop/test-support/harness';
 import type { HostCounts, HostMessage, HostReady } from './protocol.ts';
 import { REFERENCE_NAMES, referenceSchemaUrl, startReferenceSubgraphs } from './reference-subgraphs.ts';
 
@@ -19,8 +20,9 @@ const logger = createLogger('bench-subgraphs', process.env.BENCH_LOG_LEVEL ?? 'w
 const set = process.env.BENCH_SET;
 
 interface Hosted {
+  /** The subgraphs and their schema files; routed to `urls`. */
+  config: SupergraphConfig;
   urls: Record<string, string>;
-  schemaFiles: Record<string, string>;
   counts(): HostCounts;
   close(): Promise<void>;
 }
@@ -28,20 +30,23 @@ interface Hosted {
 async function hostReference(): Promise<Hosted> {
   const subgraphs = await startReferenceSubgraphs(logger);
   return {
+    config: {
+      federationVersion: '=2.7.0',
+      subgraphs: REFERENCE_NAMES.map((name) => ({ name, routingUrl: subgraphs.urls[name], schemaFile: fileURLToPath(referenceSchemaUrl(name)) })),
+    },
     urls: subgraphs.urls,
-    schemaFiles: Object.fromEntries(REFERENCE_NAMES.map((n) => [n, fileURLToPath(referenceSchemaUrl(n))])),
     counts: () => ({ fetches: sum(Object.values(subgraphs.fetches())), sql: null }),
     close: subgraphs.close,
   };
 }
 
 async function hostShop(): Promise<Hosted> {
-  const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/shop_bench';
-  const urls = subgraphDatabaseUrls(databaseUrl);
-  await prepareDatabases(urls);
-  if (!(await isSeeded(urls))) await seed(urls);
-  const running = await startSubgraphsInProcess(
-    urls,
+  if (!process.env.BENCH_DATABASE_URL) throw new Error('BENCH_DATABASE_URL is not set (the bench sets it for its subgraph host)');
+  const databaseUrls = subgraphDatabaseUrls(process.env.BENCH_DATABASE_URL);
+  // Kept between runs: seeded on first use only.
+  await seededDatabases(databaseUrls);
+  const subgraphs = await startSubgraphsInProcess(
+    databaseUrls,
     {
       LOG_LEVEL: 'warn',
       INTERNAL_SIGNING_SECRET: process.env.INTERNAL_SIGNING_SECRET ?? '',
@@ -49,20 +54,17 @@ async function hostShop(): Promise<Hosted> {
     },
     logger,
   );
-  const config = await readSupergraphConfig(fileURLToPath(new URL('../../../supergraph.yaml', import.meta.url)));
   return {
-    urls: Object.fromEntries(SUBGRAPHS.map((n) => [n, running[n].url])),
-    schemaFiles: Object.fromEntries(config.subgraphs.map((s) => [s.name, s.schemaFile])),
+    config: await readSupergraphConfig(SUPERGRAPH_YAML),
+    urls: subgraphs.urls,
     // Orders' price look-ups to products are internal calls too, but not the gateway's: count
     // only what the gateway sends (each subgraph's answered requests minus orders' own calls
     // would need a separate counter; the bench's queries do not place orders).
-    counts: () => ({
-      fetches: sum(SUBGRAPHS.map((n) => running[n].server.requests.count)),
-      sql: sum(SUBGRAPHS.map((n) => running[n].db.stats.statements)),
-    }),
-    close: async () => {
-      await Promise.all(SUBGRAPHS.map((n) => running[n].close()));
+    counts: () => {
+      const { fetches, sql } = subgraphs.counts();
+      return { fetches: sum(Object.values(fetches)), sql: sum(Object.values(sql)) };
     },
+    close: subgraphs.close,
   };
 }
 
@@ -73,23 +75,24 @@ function sum(values: number[]): number {
 const hosted = set === 'reference' ? await hostReference() : set === 'shop' ? await hostShop() : null;
 if (!hosted) throw new Error(`BENCH_SET must be reference or shop (got ${set})`);
 
-const composed = await composeSupergraph(
-  {
-    federationVersion: '=2.7.0',
-    subgraphs: Object.keys(hosted.urls).map((name) => ({ name, routingUrl: hosted.urls[name]!, schemaFile: hosted.schemaFiles[name]! })),
-  },
-  {},
-);
-if (!composed.ok) throw new Error(`composition failed: ${JSON.stringify(composed.errors)}`);
 const dir = await mkdtemp(join(tmpdir(), `shop-bench-${set}-`));
 const supergraphPath = join(dir, 'supergraph.graphql');
-await writeFile(supergraphPath, composed.supergraphSdl);
+await composeSupergraphFile(hosted.config, supergraphPath, { routingUrls: hosted.urls });
 
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await hosted!.close();
+  // The harness writes the peers' copy of the supergraph beside ours: the whole directory goes.
+  await rm(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 process.on('message', (message: HostMessage) => {
   if (message.type === 'counts') process.send!({ type: 'counts', ...hosted.counts() });
-  if (message.type === 'stop') void hosted.close().then(() => process.exit(0));
+  if (message.type === 'stop') void stop();
 });
 // The harness going away (even killed) must not leave subgraphs behind.
-process.on('disconnect', () => void hosted.close().then(() => process.exit(0)));
+process.on('disconnect', () => void stop());
 const ready: HostReady = { type: 'ready', supergraphPath, urls: hosted.urls };
 process.send!(ready);

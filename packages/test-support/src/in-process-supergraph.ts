@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SubgraphName } from '@shop/db';
+import type { Logger } from '@shop/observability';
+import { loadGatewayConfig, startGateway, type RunningGateway } from '@shop/gateway';
+import { composeSupergraphFile, readSupergraphConfig } from '@shop/supergraph-tools';
+import { startSubgraphsInProcess, type InProcessSubgraphs } from './in-process-subgraphs.ts';
+import { SUPERGRAPH_YAML } from './repository.ts';
+
+export interface InProcessSupergraphOptions {
+  /** The five seeded databases (see createRunDatabases). */
+  databaseUrls: Record<SubgraphName, string>;
+  logger: Logger;
+  /** NODE_ENV of every service (`test`, or `development` for call reports). */
+  nodeEnv: string;
+  /** Shared by the gateways and the subgraphs; one of this run only when not given. */
+  signingSecret?: string;
+  /** What every gateway started on it is configured with, under each start's own settings. */
+  gatewayEnv?: Record<string, string>;
+}
+
+export interface InProcessSupergraph {
+  subgraphs: InProcessSubgraphs;
+  /** supergraph.yaml composed with the subgraphs' ports as routing URLs. */
+  supergraphPath: string;
+  /** The gateways' PERSISTED_DIR unless told otherwise; removed by stop(). */
+  persistedDir: string;
+  /** A gateway in this process on an ephemeral loopback port, serving the supergraph file; closed by stop(). */
+  startGateway(env?: Record<string, string>): Promise<RunningGateway>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The supergraph in this process: the five subgraphs on ephemeral loopback ports, the
+ * supergraph file composed over them in a directory of this run, and gateways on demand.
+ * What the tests (./stack) and `npm run budgets` run operations against.
+ */
+export async function startInProcessSupergraph(options: InProcessSupergraphOptions): Promise<InProcessSupergraph> {
+  // Without a secret given, the subgraphs answer nothing but this run's gateways.
+  const serviceEnv = { NODE_ENV: options.nodeEnv, INTERNAL_SIGNING_SECRET: options.signingSecret ?? randomBytes(32).toString('hex') };
+  const dir = await mkdtemp(join(tmpdir(), 'shop-supergraph-'));
+  const gateways: RunningGateway[] = [];
+  let subgraphs: InProcessSubgraphs | undefined;
+  const stop = async () => {
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+    await subgraphs?.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const started = await startSubgraphsInProcess(options.databaseUrls, serviceEnv, options.logger);
+    subgraphs = started;
+    const supergraphPath = join(dir, 'supergraph.graphql');
+    await composeSupergraphFile(await readSupergraphConfig(SUPERGRAPH_YAML), supergraphPath, { routingUrls: started.urls });
+    const persistedDir = join(dir, 'persisted');
+    return {
+      subgraphs: started,
+      supergraphPath,
+      persistedDir,
+      async startGateway(env = {}) {
+        const gateway = await startGateway(
+          loadGatewayConfig({
+            PORT: '0',
+            HOST: '127.0.0.1',
+            ...serviceEnv,
+            SUPERGRAPH_PATH: supergraphPath,
+            PERSISTED_DIR: persistedDir,
+            ...options.gatewayEnv,
+            ...env,
+          }),
+          options.logger,
+        );
+        gateways.push(gateway);
+        return gateway;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPersistedStore } from '../src/persisted/open-store.ts';
 import type { PersistedStore } from '../src/persisted/types.ts';
-import { startHangingSubgraph, TEST_REDIS_URL, tokenFor, until } from '@shop/test-support';
+import { TEST_REDIS_URL, tokenFor, until } from '@shop/test-support';
 import { startTestStack, type TestStack } from '@shop/test-support/stack';
 
 let stack: TestStack;
@@ -237,53 +237,47 @@ describe('rate limits', () => {
 describe('admission control', () => {
   it('queues operations beyond MAX_CONCURRENT_OPERATIONS and answers 503 SERVER_BUSY past the queue, before executing', async () => {
     // Accounts never answers: the execution that fetches from it holds its slot until released.
-    const hanging = await startHangingSubgraph();
-    try {
-      const gateway = await stack.startGateway({
-        SUBGRAPH_URL_ACCOUNTS: hanging.url,
-        MAX_CONCURRENT_OPERATIONS: '1',
-        OPERATION_QUEUE_SIZE: '1',
-        INBOUND_DEDUP: 'false',
-      });
-      const metricsUrl = gateway.url.replace(/\/graphql$/, '/metrics');
-      const gauge = async (state: string) => {
-        const text = await (await fetch(metricsUrl)).text();
-        return Number(new RegExp(`^gateway_operations\\{state="${state}",service="gateway"\\} (\\d+)`, 'm').exec(text)?.[1]);
-      };
+    const { gateway, hanging } = await stack.startGatewayWithHangingSubgraph('accounts', {
+      MAX_CONCURRENT_OPERATIONS: '1',
+      OPERATION_QUEUE_SIZE: '1',
+      INBOUND_DEDUP: 'false',
+    });
+    const metricsUrl = gateway.url.replace(/\/graphql$/, '/metrics');
+    const gauge = async (state: string) => {
+      const text = await (await fetch(metricsUrl)).text();
+      return Number(new RegExp(`^gateway_operations\\{state="${state}",service="gateway"\\} (\\d+)`, 'm').exec(text)?.[1]);
+    };
 
-      const stuck = post(gateway.url, { query: '{ users(first: 1) { id } }' });
-      await until(async () => (await gauge('executing')) === 1 && hanging.connections() > 0);
-      const waiting = post(gateway.url, { query: '{ topProducts(first: 1) { upc } }' });
-      await until(async () => (await gauge('queued')) === 1);
+    const stuck = post(gateway.url, { query: '{ users(first: 1) { id } }' });
+    await until(async () => (await gauge('executing')) === 1 && hanging.connections() > 0);
+    const waiting = post(gateway.url, { query: '{ topProducts(first: 1) { upc } }' });
+    await until(async () => (await gauge('queued')) === 1);
 
-      const token = await tokenFor(1);
-      const review = { upc: '048213000011', rating: 5, body: `refused while busy ${Date.now()}` };
-      const refused = await post(
-        gateway.url,
-        { query: 'mutation ($input: AddReviewInput!) { addReview(input: $input) { id } }', variables: { input: review } },
-        { authorization: `Bearer ${token}` },
-      );
-      expect(refused.status).toBe(503);
-      expect(refused.headers.get('retry-after')).toBe('1');
-      expect(codeOf(refused.body)).toBe('SERVER_BUSY');
-      expect(refused.body.errors?.[0]?.message).toMatch(/Nothing was executed; retry/);
+    const token = await tokenFor(1);
+    const review = { upc: '048213000011', rating: 5, body: `refused while busy ${Date.now()}` };
+    const refused = await post(
+      gateway.url,
+      { query: 'mutation ($input: AddReviewInput!) { addReview(input: $input) { id } }', variables: { input: review } },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(codeOf(refused.body)).toBe('SERVER_BUSY');
+    expect(refused.body.errors?.[0]?.message).toMatch(/Nothing was executed; retry/);
 
-      // The held subgraph call fails; its slot goes to the waiting operation, which is served.
-      hanging.release();
-      const [failed, served] = await Promise.all([stuck, waiting]);
-      expect(failed.status).toBe(200);
-      expect(failed.body.errors?.length).toBeGreaterThan(0);
-      expect(served.body).toEqual({ data: { topProducts: [{ upc: expect.any(String) }] } });
-      expect([await gauge('executing'), await gauge('queued'), await gauge('max')]).toEqual([0, 0, 1]);
+    // The held subgraph call fails; its slot goes to the waiting operation, which is served.
+    hanging.release();
+    const [failed, served] = await Promise.all([stuck, waiting]);
+    expect(failed.status).toBe(200);
+    expect(failed.body.errors?.length).toBeGreaterThan(0);
+    expect(served.body).toEqual({ data: { topProducts: [{ upc: expect.any(String) }] } });
+    expect([await gauge('executing'), await gauge('queued'), await gauge('max')]).toEqual([0, 0, 1]);
 
-      const metrics = await (await fetch(metricsUrl)).text();
-      expect(metrics).toMatch(/^gateway_admission_rejected_total\{reason="queue_full",service="gateway"\} 1$/m);
-      expect(metrics).toMatch(/^graphql_requests_total\{[^}]*outcome="SERVER_BUSY"[^}]*\} 1$/m);
-      // The refused mutation did not happen.
-      const reviews = await stack.query<{ product: { reviews: Array<{ body: string }> } }>('{ product(upc: "048213000011") { reviews(first: 50) { body } } }');
-      expect(reviews.body.data?.product.reviews.map((r) => r.body)).not.toContain(review.body);
-    } finally {
-      hanging.close();
-    }
+    const metrics = await (await fetch(metricsUrl)).text();
+    expect(metrics).toMatch(/^gateway_admission_rejected_total\{reason="queue_full",service="gateway"\} 1$/m);
+    expect(metrics).toMatch(/^graphql_requests_total\{[^}]*outcome="SERVER_BUSY"[^}]*\} 1$/m);
+    // The refused mutation did not happen.
+    const reviews = await stack.query<{ product: { reviews: Array<{ body: string }> } }>('{ product(upc: "048213000011") { reviews(first: 50) { body } } }');
+    expect(reviews.body.data?.product.reviews.map((r) => r.body)).not.toContain(review.body);
   });
 });

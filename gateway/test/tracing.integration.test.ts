@@ -3,7 +3,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exporterFromEnv, readTracingConfig, startTracing, type Tracing } from '@shop/observability';
-import { BENCHMARK_QUERY, startHangingSubgraph, startOtlpReceiver, tokenFor, until } from '@shop/test-support';
+import { BENCHMARK_QUERY, startOtlpReceiver, tokenFor, until } from '@shop/test-support';
 import { startTestStack, type TestStack } from '@shop/test-support/stack';
 import { productUpc } from '@shop/db';
 
@@ -232,30 +232,24 @@ describe('OTLP/HTTP export', () => {
 describe('admission control in the trace', () => {
   it('records how long a request waited for an execution slot on its span', async () => {
     // Accounts never answers: the first request holds the only slot until the test lets go.
-    const hanging = await startHangingSubgraph();
-    try {
-      const gateway = await stack.startGateway({
-        SUBGRAPH_URL_ACCOUNTS: hanging.url,
-        MAX_CONCURRENT_OPERATIONS: '1',
-        INBOUND_DEDUP: 'false',
-      });
-      exporter.reset();
-      const send = (query: string, client: string) =>
-        fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'apollographql-client-name': client }, body: JSON.stringify({ query }) });
-      const first = send('{ users(first: 1) { id } }', 'holds-the-slot');
-      await until(() => hanging.connections() > 0, { intervalMs: 10 });
-      const second = send('{ topProducts(first: 1) { upc } }', 'waits');
-      await new Promise((r) => setTimeout(r, 150));
-      hanging.release();
-      await Promise.all([(await first).text(), (await second).text()]);
+    const { gateway, hanging } = await stack.startGatewayWithHangingSubgraph('accounts', {
+      MAX_CONCURRENT_OPERATIONS: '1',
+      INBOUND_DEDUP: 'false',
+    });
+    exporter.reset();
+    const send = (query: string, client: string) =>
+      fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'apollographql-client-name': client }, body: JSON.stringify({ query }) });
+    const first = send('{ users(first: 1) { id } }', 'holds-the-slot');
+    await until(() => hanging.connections() > 0, { intervalMs: 10 });
+    const second = send('{ topProducts(first: 1) { upc } }', 'waits');
+    await new Promise((r) => setTimeout(r, 150));
+    hanging.release();
+    await Promise.all([(await first).text(), (await second).text()]);
 
-      const serverSpan = (client: string) =>
-        exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['shop.service'] === 'gateway' && s.attributes['graphql.client.name'] === client);
-      await until(() => Boolean(serverSpan('waits') && serverSpan('holds-the-slot')), { timeoutMs: 5_000, intervalMs: 10 });
-      expect(serverSpan('holds-the-slot')?.attributes['gateway.admission.wait_ms']).toBeUndefined();
-      expect(serverSpan('waits')?.attributes['gateway.admission.wait_ms']).toBeGreaterThanOrEqual(100);
-    } finally {
-      hanging.close();
-    }
+    const serverSpan = (client: string) =>
+      exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['shop.service'] === 'gateway' && s.attributes['graphql.client.name'] === client);
+    await until(() => Boolean(serverSpan('waits') && serverSpan('holds-the-slot')), { timeoutMs: 5_000, intervalMs: 10 });
+    expect(serverSpan('holds-the-slot')?.attributes['gateway.admission.wait_ms']).toBeUndefined();
+    expect(serverSpan('waits')?.attributes['gateway.admission.wait_ms']).toBeGreaterThanOrEqual(100);
   });
 });

@@ -6,6 +6,7 @@ import type { SqlStats } from '@shop/service-kit';
 import type { RunningGateway } from '@shop/gateway';
 // The databases global-setup provides to every test file (its `ProvidedContext` declaration).
 import type {} from './global-setup.ts';
+import { startHangingSubgraph, type HangingSubgraph } from './hanging-subgraph.ts';
 import { startInProcessSupergraph } from './in-process-supergraph.ts';
 import { TEST_REDIS_URL } from './servers.ts';
 
@@ -43,6 +44,15 @@ export interface TestStack {
   ): Promise<GraphQLResponse<T>>;
   /** Another gateway on the same subgraphs, with other settings (closed by stop()). */
   startGateway(env?: Record<string, string>): Promise<RunningGateway>;
+  /**
+   * Another gateway, whose `subgraph` accepts fetches and never answers: an operation that reads
+   * from it stays in flight until `hanging.release()` (admission control, queueing). Both are
+   * closed by stop(), the hanging subgraph first so that the gateway's drain does not wait on it.
+   */
+  startGatewayWithHangingSubgraph(
+    subgraph: SubgraphName,
+    env?: Record<string, string>,
+  ): Promise<{ gateway: RunningGateway; hanging: HangingSubgraph }>;
   /** Unique per stack: Redis keys of this test run. */
   redisPrefix: string;
   persistedDir: string;
@@ -65,7 +75,9 @@ export async function startTestStack(options: { gatewayEnv?: Record<string, stri
     signingSecret: TEST_SIGNING_SECRET,
     gatewayEnv: { SUPERGRAPH_POLL_MS: '50', REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix },
   });
+  const hangingSubgraphs: HangingSubgraph[] = [];
   const stop = async () => {
+    for (const hanging of hangingSubgraphs) hanging.close();
     await supergraph.stop();
     await clearRedis(redisPrefix);
   };
@@ -102,6 +114,12 @@ export async function startTestStack(options: { gatewayEnv?: Record<string, stri
     redisPrefix,
     persistedDir: supergraph.persistedDir,
     startGateway: (env) => supergraph.startGateway(env),
+    async startGatewayWithHangingSubgraph(subgraph, env = {}) {
+      const hanging = await startHangingSubgraph();
+      hangingSubgraphs.push(hanging);
+      const gateway = await supergraph.startGateway({ [`SUBGRAPH_URL_${subgraph.toUpperCase()}`]: hanging.url, ...env });
+      return { gateway, hanging };
+    },
     stop,
   };
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVELOPMENT_JWT_SECRET } from '@shop/gateway/config';
 import { createRedisStore, hashApiKey } from '@shop/gateway/persisted';
 import { composeSupergraph, readSupergraphConfig } from '@shop/supergraph-tools';
-import { SUPERGRAPH_YAML, TEST_REDIS_URL } from '@shop/test-support';
+import { copySupergraphSources, SUPERGRAPH_YAML, TEST_REDIS_URL } from '@shop/test-support';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const KEY = /^shop_[A-Za-z0-9_-]{43}$/m;
@@ -166,17 +166,13 @@ describe('npm run pq (Redis store)', () => {
 describe('npm run compose with published operations', () => {
   it('refuses to write a supergraph that breaks a published operation, unless --allow-breaking', async () => {
     const work = join(dir, 'compose');
-    await cp(join(repo, 'subgraphs'), join(work, 'subgraphs'), {
-      recursive: true,
-      filter: (source) => !source.includes('node_modules') && !source.includes('generated') && !source.includes('/src') && !source.includes('/test'),
-    });
-    await cp(SUPERGRAPH_YAML, join(work, 'supergraph.yaml'));
+    const config = await copySupergraphSources(work);
     const env = { PERSISTED_DIR: join(work, 'store'), SUPERGRAPH_PATH: supergraphPath };
     await pq(['clients', 'add', 'acme'], env);
     expect((await pq(['publish', join(dir, 'catalog.json'), '--client', 'acme'], env)).code).toBe(0);
 
     const output = join(work, 'supergraph.graphql');
-    const compose = (...extra: string[]) => run('tools/supergraph/src/cli.ts', ['--config', join(work, 'supergraph.yaml'), '--output', output, ...extra], env);
+    const compose = (...extra: string[]) => run('tools/supergraph/src/cli.ts', ['--config', config, '--output', output, ...extra], env);
     expect((await compose()).stdout).toMatch(/Composed 5 subgraphs/);
     await rm(output);
 

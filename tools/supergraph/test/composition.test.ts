@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUPERGRAPH_YAML } from '@shop/test-support';
+import { copySupergraphSources, SUPERGRAPH_YAML } from '@shop/test-support';
 import { composeSupergraph } from '../src/compose.ts';
 import { readSupergraphConfig, SupergraphConfigError } from '../src/supergraph-config.ts';
 
@@ -16,11 +16,7 @@ const cli = join(repo, 'tools/supergraph/src/cli.ts');
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shop-compose-'));
-  await cp(join(repo, 'subgraphs'), join(dir, 'subgraphs'), {
-    recursive: true,
-    filter: (source) => !source.includes('node_modules') && !source.includes('generated') && !source.includes('/src') && !source.includes('/test'),
-  });
-  await cp(SUPERGRAPH_YAML, join(dir, 'supergraph.yaml'));
+  await copySupergraphSources(dir);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,7 @@
-// npm run db:generate (also the root postinstall, so it must work offline from a fresh clone)
+#!/usr/bin/env -S node --import tsx
+// shop-db-generate [name...]: this package's bin, so that `npm run db:generate` (also the root
+// postinstall, so it must work offline from a fresh clone) and each subgraph's `build` run it by
+// name instead of reaching into this package's files.
 //
 // Runs `prisma generate` for the five schemas, writing each client into
 // subgraphs/<name>/src/generated/prisma. Offline notes:

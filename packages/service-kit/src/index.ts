@@ -20,14 +20,21 @@ export { HttpError, sendHttpError, sendJson } from './http/errors.ts';
 export { parseJsonBody, readBody, readJsonBody } from './http/read-body.ts';
 export { startServiceServer, type ServiceServer } from './http/service-server.ts';
 export {
+  defineSubgraph,
   loadTypeDefs,
   startDatabaseSubgraph,
   startSubgraphServer,
+  type ContextResolver,
   type DatabaseSubgraph,
   subgraphEnv,
+  type ResolverMap,
   type RunningSubgraph,
+  type Subgraph,
+  type SubgraphContext,
   type SubgraphDefinition,
   type SubgraphEnv,
+  type SubgraphEnvWith,
+  type SubgraphModule,
   type SubgraphServerOptions,
 } from './subgraph.ts';
 export { runService } from './main.ts';

@@ -2,17 +2,17 @@ import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { parse, type DocumentNode } from 'graphql';
+import { parse, type DocumentNode, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
 import { z } from 'zod';
-import type { Logger } from '@shop/observability';
+import { createLogger, type Logger } from '@shop/observability';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import { openDatabase, type Database } from './database/prisma.ts';
-import { ConfigError, env } from './env.ts';
+import { ConfigError, env, loadConfig } from './env.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { startServiceServer, type ServiceServer } from './http/service-server.ts';
 import type { Identity } from './identity.ts';
 import { ANONYMOUS_CLAIMS, SIGNATURE_HEADER, verifyInternalRequest } from './internal-auth.ts';
+import { runService } from './main.ts';
 import { subgraphTelemetry } from './telemetry.ts';
 import type { ServiceMetrics } from '@shop/observability';
 
@@ -43,10 +43,34 @@ export function loadTypeDefs(schemaFileUrl: URL): DocumentNode {
   return parse(readFileSync(schemaFileUrl, 'utf8'));
 }
 
+/**
+ * The resolver map `buildSubgraphSchema` takes, named through its public signature: the type
+ * itself is only exported from the package's internals.
+ */
+type ApolloResolverMap = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
+
+/**
+ * A field resolver, or one of the resolvers graphql-js and federation call without arguments
+ * (`__resolveReference`, `__isTypeOf`, `__resolveType`: parent, context, info). Parents and
+ * arguments are `never` so any declared shape fits; the context is what must match.
+ */
+export type ContextResolver<Ctx> =
+  | ((parent: never, args: never, context: Ctx, info: GraphQLResolveInfo) => unknown)
+  | ((parent: never, context: Ctx, info: GraphQLResolveInfo) => unknown);
+
+/**
+ * Resolvers by type name: a custom scalar, or resolvers by field name. GraphQL Code Generator's
+ * `Resolvers<Context>` fits it when `Ctx` satisfies `Context`, so a resolver that expects more
+ * than `createContext` makes does not compile.
+ */
+export interface ResolverMap<Ctx> {
+  readonly [typeName: string]: GraphQLScalarType | { readonly [fieldName: string]: ContextResolver<Ctx> | undefined } | undefined;
+}
+
 export interface SubgraphDefinition<Ctx extends object> {
   name: string;
   typeDefs: DocumentNode;
-  resolvers: GraphQLResolverMap<Ctx>;
+  resolvers: ResolverMap<Ctx>;
   /** Called once per request: this is where the request's DataLoaders are made. */
   createContext(identity: Identity): Ctx;
 }
@@ -80,7 +104,8 @@ export async function startSubgraphServer<Ctx extends object>(
   const apollo = new ApolloServer<Ctx>({
     schema: buildSubgraphSchema({
       typeDefs: definition.typeDefs,
-      resolvers: telemetry.traceResolvers(definition.resolvers) as GraphQLResolverMap<unknown>,
+      // graphql-js calls every resolver with the context createContext made, which ResolverMap<Ctx> checked.
+      resolvers: telemetry.traceResolvers(definition.resolvers) as ApolloResolverMap,
     }),
     includeStacktraceInErrorResponses: !options.production,
     // The gateway reads the subgraph SDL through _service, not introspection.
@@ -169,4 +194,98 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
     await db.close();
     throw error;
   }
+}
+
+interface PrismaLike {
+  $disconnect(): Promise<void>;
+}
+
+/**
+ * What every resolver of a database subgraph receives: the caller, the subgraph's Prisma client
+ * and this request's DataLoaders, plus the parts the subgraph adds (`Extra`). A subgraph names
+ * it for GraphQL Code Generator's `contextType`: `SubgraphContext<PrismaClient, Loaders>`.
+ */
+export type SubgraphContext<Client, Loaders, Extra extends object = Record<never, never>> = {
+  identity: Identity;
+  prisma: Client;
+  loaders: Loaders;
+} & Extra;
+
+const subgraphEnvWith = <Shape extends z.ZodRawShape>(defaultPort: number, shape: Shape) => subgraphEnv(defaultPort).extend(shape);
+/** The environment of a subgraph that reads `Shape`'s variables beside every subgraph's. */
+export type SubgraphEnvWith<Shape extends z.ZodRawShape> = ReturnType<typeof subgraphEnvWith<Shape>>;
+
+/** Everything that is a subgraph's own; `defineSubgraph` supplies the rest. */
+export interface SubgraphModule<Client extends PrismaLike, Loaders, Shape extends z.ZodRawShape, Extra extends object> {
+  name: string;
+  /** PORT when the environment does not set it. */
+  port: number;
+  /** Its schema.graphql, resolved from the subgraph's own module so that it holds once bundled too. */
+  schema: URL;
+  PrismaClient: new (options: { adapter: PrismaPg }) => Client;
+  /** Called for each request: a DataLoader batches and caches within one request only. */
+  loaders: (prisma: Client) => Loaders;
+  /**
+   * Typed by the subgraph's generated `Resolvers`, whose context type it declares from these same
+   * parts (`SubgraphContext<PrismaClient, Loaders, Extra>`). Not checked against them here: once
+   * anything else in this argument mentions `Extra`, TypeScript fixes it before inferring it from
+   * a `context` arrow, and would reject correct code.
+   */
+  resolvers: ResolverMap<never>;
+  /** Environment variables of this subgraph only, validated with every subgraph's. */
+  env?: Shape;
+  /** Context parts of this subgraph only, made once at start from its configuration. */
+  context?: (config: z.infer<SubgraphEnvWith<Shape>>) => Extra;
+}
+
+export interface Subgraph<Client, Shape extends z.ZodRawShape> {
+  readonly name: string;
+  readonly env: SubgraphEnvWith<Shape>;
+  /** Opens the database and serves; what the entry point, the tests and the tools call. */
+  start(config: z.infer<SubgraphEnvWith<Shape>>, logger?: Logger): Promise<DatabaseSubgraph<Client>>;
+  /**
+   * The process entry point: configuration from the environment (exit 78 when invalid), then
+   * serve until SIGTERM or SIGINT drains it. Tracing must already be registered by then.
+   */
+  main(): Promise<void>;
+}
+
+/**
+ * A Prisma-backed subgraph from its own parts: its environment, start-up, entry point and
+ * per-request context are the same for every subgraph, so they are made here.
+ */
+export function defineSubgraph<
+  Client extends PrismaLike,
+  Loaders,
+  Shape extends z.ZodRawShape = Record<never, never>,
+  Extra extends object = Record<never, never>,
+>(module: SubgraphModule<Client, Loaders, Shape, Extra>): Subgraph<Client, Shape> {
+  type Config = z.infer<SubgraphEnvWith<Shape>>;
+  const { name, PrismaClient, loaders, resolvers } = module;
+  const envSchema = subgraphEnvWith(module.port, module.env ?? ({} as Shape));
+  // Every subgraph's variables are in the config by construction; zod's types cannot show it through a generic extension.
+  const common = (config: Config) => config as SubgraphEnv;
+  const typeDefs = loadTypeDefs(module.schema);
+
+  const start = (config: Config, logger: Logger = createLogger(name, common(config).LOG_LEVEL)) => {
+    const extra = module.context ? module.context(config) : ({} as Extra);
+    return startDatabaseSubgraph(common(config), logger, PrismaClient, (prisma) => ({
+      name,
+      typeDefs,
+      resolvers: resolvers as ResolverMap<SubgraphContext<Client, Loaders, Extra>>,
+      createContext: (identity): SubgraphContext<Client, Loaders, Extra> => ({ ...extra, identity, prisma, loaders: loaders(prisma) }),
+    }));
+  };
+
+  return {
+    name,
+    env: envSchema,
+    start,
+    main: () =>
+      runService(name, async () => {
+        const config = loadConfig(envSchema);
+        const logger = createLogger(name, common(config).LOG_LEVEL);
+        return { service: await start(config, logger), logger };
+      }),
+  };
 }

@@ -1,17 +1,18 @@
-import { createLogger, type Logger } from '@shop/observability';
-import { loadTypeDefs, startDatabaseSubgraph, subgraphEnv, type SubgraphEnv } from '@shop/service-kit';
+import { defineSubgraph, type SubgraphContext } from '@shop/service-kit';
 import { PrismaClient } from './generated/prisma/client.ts';
-import { createLoaders } from './loaders.ts';
-import { resolvers, type AccountsContext } from './resolvers.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+import { resolvers } from './resolvers.ts';
 
-export const accountsEnv = subgraphEnv(4001);
-const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
+/** What every resolver receives as context: codegen.ts names it for the generated resolver types. */
+export type AccountsContext = SubgraphContext<PrismaClient, Loaders>;
 
-export function startAccounts(config: SubgraphEnv, logger: Logger = createLogger('accounts', config.LOG_LEVEL)) {
-  return startDatabaseSubgraph(config, logger, PrismaClient, (prisma) => ({
-    name: 'accounts',
-    typeDefs,
-    resolvers,
-    createContext: (identity): AccountsContext => ({ identity, prisma, loaders: createLoaders(prisma) }),
-  }));
-}
+export const accounts = defineSubgraph({
+  name: 'accounts',
+  port: 4001,
+  schema: new URL('../schema.graphql', import.meta.url),
+  PrismaClient,
+  loaders: createLoaders,
+  resolvers,
+});
+export const accountsEnv = accounts.env;
+export const startAccounts = accounts.start;

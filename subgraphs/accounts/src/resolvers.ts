@@ -1,24 +1,16 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { DateTimeScalar, badInput, pageSize, parseIntId, type Identity } from '@shop/service-kit';
-import type { PrismaClient, User } from './generated/prisma/client.ts';
-import type { Loaders } from './loaders.ts';
+import { DateTimeScalar, badInput, pageSize, parseIntId } from '@shop/service-kit';
+import type { Resolvers } from './generated/resolvers.ts';
 
-export interface AccountsContext {
-  identity: Identity;
-  loaders: Loaders;
-  prisma: PrismaClient;
-}
-
-export const resolvers: GraphQLResolverMap<AccountsContext> = {
+export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   Query: {
     me: (_root, _args, { identity, loaders }) =>
       identity.userId === null ? null : loaders.userById.load(identity.userId),
-    user: (_root, { id }: { id: string }, { loaders }) => {
+    user: (_root, { id }, { loaders }) => {
       const userId = parseIntId(id);
       return userId === null ? null : loaders.userById.load(userId);
     },
-    users: async (_root, args: { first?: number | null; after?: string | null }, { prisma, loaders }) => {
+    users: async (_root, args, { prisma, loaders }) => {
       const take = pageSize(args.first, 20, 100);
       let after = 0;
       if (args.after != null) {
@@ -33,12 +25,12 @@ export const resolvers: GraphQLResolverMap<AccountsContext> = {
     },
   },
   User: {
-    __resolveReference: (reference: { id: string }, { loaders }: AccountsContext) => {
+    __resolveReference: (reference, { loaders }) => {
       const userId = parseIntId(reference.id);
       return userId === null ? null : loaders.userById.load(userId);
     },
-    id: (user: User) => String(user.id),
+    id: (user) => String(user.id),
     // Ownership is the accounts subgraph's rule: the gateway only knows who is signed in.
-    email: (user: User, _args: unknown, { identity }: AccountsContext) => (identity.userId === user.id ? user.email : null),
+    email: (user, _args, { identity }) => (identity.userId === user.id ? user.email : null),
   },
 };

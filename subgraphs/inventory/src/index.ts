@@ -1,17 +1,18 @@
-import { createLogger, type Logger } from '@shop/observability';
-import { loadTypeDefs, startDatabaseSubgraph, subgraphEnv, type SubgraphEnv } from '@shop/service-kit';
+import { defineSubgraph, type SubgraphContext } from '@shop/service-kit';
 import { PrismaClient } from './generated/prisma/client.ts';
-import { createLoaders } from './loaders.ts';
-import { resolvers, type InventoryContext } from './resolvers.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+import { resolvers } from './resolvers.ts';
 
-export const inventoryEnv = subgraphEnv(4003);
-const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
+/** What every resolver receives as context: codegen.ts names it for the generated resolver types. */
+export type InventoryContext = SubgraphContext<PrismaClient, Loaders>;
 
-export function startInventory(config: SubgraphEnv, logger: Logger = createLogger('inventory', config.LOG_LEVEL)) {
-  return startDatabaseSubgraph(config, logger, PrismaClient, (prisma) => ({
-    name: 'inventory',
-    typeDefs,
-    resolvers,
-    createContext: (identity): InventoryContext => ({ identity, prisma, loaders: createLoaders(prisma) }),
-  }));
-}
+export const inventory = defineSubgraph({
+  name: 'inventory',
+  port: 4003,
+  schema: new URL('../schema.graphql', import.meta.url),
+  PrismaClient,
+  loaders: createLoaders,
+  resolvers,
+});
+export const inventoryEnv = inventory.env;
+export const startInventory = inventory.start;

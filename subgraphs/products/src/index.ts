@@ -1,17 +1,18 @@
-import { createLogger, type Logger } from '@shop/observability';
-import { loadTypeDefs, startDatabaseSubgraph, subgraphEnv, type SubgraphEnv } from '@shop/service-kit';
+import { defineSubgraph, type SubgraphContext } from '@shop/service-kit';
 import { PrismaClient } from './generated/prisma/client.ts';
-import { createLoaders } from './loaders.ts';
-import { resolvers, type ProductsContext } from './resolvers.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+import { resolvers } from './resolvers.ts';
 
-export const productsEnv = subgraphEnv(4002);
-const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
+/** What every resolver receives as context: codegen.ts names it for the generated resolver types. */
+export type ProductsContext = SubgraphContext<PrismaClient, Loaders>;
 
-export function startProducts(config: SubgraphEnv, logger: Logger = createLogger('products', config.LOG_LEVEL)) {
-  return startDatabaseSubgraph(config, logger, PrismaClient, (prisma) => ({
-    name: 'products',
-    typeDefs,
-    resolvers,
-    createContext: (identity): ProductsContext => ({ identity, prisma, loaders: createLoaders(prisma) }),
-  }));
-}
+export const products = defineSubgraph({
+  name: 'products',
+  port: 4002,
+  schema: new URL('../schema.graphql', import.meta.url),
+  PrismaClient,
+  loaders: createLoaders,
+  resolvers,
+});
+export const productsEnv = products.env;
+export const startProducts = products.start;

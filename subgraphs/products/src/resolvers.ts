@@ -1,26 +1,12 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { badInput, pageSize, type Identity } from '@shop/service-kit';
-import type { Prisma, PrismaClient, Product } from './generated/prisma/client.ts';
+import { badInput, pageSize } from '@shop/service-kit';
+import type { Prisma } from './generated/prisma/client.ts';
+import type { Resolvers } from './generated/resolvers.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import type { Loaders } from './loaders.ts';
 
-export interface ProductsContext {
-  identity: Identity;
-  loaders: Loaders;
-  prisma: PrismaClient;
-}
-
-interface ProductsArgs {
-  first?: number | null;
-  after?: string | null;
-  category?: string | null;
-  search?: string | null;
-}
-
-export const resolvers: GraphQLResolverMap<ProductsContext> = {
+export const resolvers: Resolvers = {
   Query: {
-    product: (_root, { upc }: { upc: string }, { loaders }) => loaders.productByUpc.load(upc),
-    products: async (_root, args: ProductsArgs, { prisma, loaders }) => {
+    product: (_root, { upc }, { loaders }) => loaders.productByUpc.load(upc),
+    products: async (_root, args, { prisma, loaders }) => {
       const take = pageSize(args.first, 20, 100);
       const where: Prisma.ProductWhereInput = {};
       if (args.category != null) where.category = args.category;
@@ -40,7 +26,7 @@ export const resolvers: GraphQLResolverMap<ProductsContext> = {
         pageInfo: { hasNextPage: rows.length > take, endCursor: last ? encodeCursor(last.upc) : null },
       };
     },
-    topProducts: async (_root, args: { first?: number | null }, { prisma, loaders }) => {
+    topProducts: async (_root, args, { prisma, loaders }) => {
       const take = pageSize(args.first, 5, 100);
       const products = await prisma.product.findMany({ orderBy: [{ popularity: 'desc' }, { upc: 'asc' }], take });
       for (const product of products) loaders.productByUpc.prime(product.upc, product);
@@ -48,7 +34,6 @@ export const resolvers: GraphQLResolverMap<ProductsContext> = {
     },
   },
   Product: {
-    __resolveReference: (reference: { upc: string }, { loaders }: ProductsContext): Promise<Product | null> =>
-      loaders.productByUpc.load(reference.upc),
+    __resolveReference: (reference, { loaders }) => loaders.productByUpc.load(reference.upc),
   },
 };

@@ -1,17 +1,18 @@
-import { createLogger, type Logger } from '@shop/observability';
-import { loadTypeDefs, startDatabaseSubgraph, subgraphEnv, type SubgraphEnv } from '@shop/service-kit';
+import { defineSubgraph, type SubgraphContext } from '@shop/service-kit';
 import { PrismaClient } from './generated/prisma/client.ts';
-import { createLoaders } from './loaders.ts';
-import { resolvers, type ReviewsContext } from './resolvers.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+import { resolvers } from './resolvers.ts';
 
-export const reviewsEnv = subgraphEnv(4004);
-const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
+/** What every resolver receives as context: codegen.ts names it for the generated resolver types. */
+export type ReviewsContext = SubgraphContext<PrismaClient, Loaders>;
 
-export function startReviews(config: SubgraphEnv, logger: Logger = createLogger('reviews', config.LOG_LEVEL)) {
-  return startDatabaseSubgraph(config, logger, PrismaClient, (prisma) => ({
-    name: 'reviews',
-    typeDefs,
-    resolvers,
-    createContext: (identity): ReviewsContext => ({ identity, prisma, loaders: createLoaders(prisma) }),
-  }));
-}
+export const reviews = defineSubgraph({
+  name: 'reviews',
+  port: 4004,
+  schema: new URL('../schema.graphql', import.meta.url),
+  PrismaClient,
+  loaders: createLoaders,
+  resolvers,
+});
+export const reviewsEnv = reviews.env;
+export const startReviews = reviews.start;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { Logger } from '@shop/observability';
-import { loadTypeDefs, startSubgraphServer, type RunningSubgraph } from '@shop/service-kit';
+import { loadTypeDefs, startSubgraphServer, type ResolverMap, type RunningSubgraph } from '@shop/service-kit';
 
 /**
  * In-memory copies of the reference benchmark's four subgraphs (The Guild's
@@ -46,7 +45,7 @@ export const referenceSchemaUrl = (name: ReferenceName) => new URL(`../reference
 const AUTHOR = { id: '1', username: 'urigo' };
 const USER_REVIEWS = data.reviews.filter((r) => r.id === '1' || r.id === '2');
 
-const resolvers: Record<ReferenceName, GraphQLResolverMap<object>> = {
+const resolvers: Record<ReferenceName, ResolverMap<object>> = {
   accounts: {
     Query: {
       me: () => data.users[0],

@@ -19,8 +19,8 @@ export function runWorkers(count: number, logger: Logger): void {
     if (code === 78) process.exit(78);
     fork();
   });
-  for (let i = 0; i < count; i += 1) fork();
-  logger.info({ workers: count }, 'gateway primary started its workers');
+  const started = Array.from({ length: count }, fork);
+  logger.info({ workers: count, pids: started.map((worker) => worker.process.pid) }, 'gateway primary started its workers');
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -5,7 +5,7 @@
  */
 export { freePort } from './ports.ts';
 export { until, type UntilOptions } from './waiting.ts';
-export { ALL_SCOPES, mintToken, tokenFor, type TokenClaims } from './tokens.ts';
+export { ALL_SCOPES, tokenFor } from './tokens.ts';
 export { LOCAL_POSTGRES_URL, LOCAL_REDIS_URL, TEST_DATABASE_URL, TEST_REDIS_URL, runDatabaseName } from './servers.ts';
 export { BENCHMARK_QUERY, BENCHMARK_QUERY_FILE, copySupergraphSources, SUPERGRAPH_YAML } from './repository.ts';
 export { startHangingSubgraph, type HangingSubgraph } from './hanging-subgraph.ts';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConfigError, loadConfig } from '@shop/service-kit';
 import { DEVELOPMENT_JWT_SECRET } from '@shop/gateway/config';
 import { clientNameSchema, issuesOf } from '@shop/gateway/persisted';
-import { mintToken } from '@shop/test-support';
+import { mintToken } from './mint-token.ts';
 
 const USAGE = `Usage: npm run token -- --sub <user id> --scope "<scopes>" [--expires 1h] [--client <client name>]
 Mints an HS256 development token signed with AUTH_JWT_SECRET (or the built-in development secret),

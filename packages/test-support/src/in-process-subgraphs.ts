@@ -1,11 +1,11 @@
 import { mapSubgraphs, SUBGRAPHS, type SubgraphName } from '@shop/db';
 import type { Logger } from '@shop/observability';
 import { loadConfig, type DatabaseSubgraph, type SqlStats } from '@shop/service-kit';
-import { accountsEnv, startAccounts } from '@shop/subgraph-accounts';
-import { inventoryEnv, startInventory } from '@shop/subgraph-inventory';
-import { ordersEnv, startOrders } from '@shop/subgraph-orders';
-import { productsEnv, startProducts } from '@shop/subgraph-products';
-import { reviewsEnv, startReviews } from '@shop/subgraph-reviews';
+import { accounts } from '@shop/subgraph-accounts';
+import { inventory } from '@shop/subgraph-inventory';
+import { orders } from '@shop/subgraph-orders';
+import { products } from '@shop/subgraph-products';
+import { reviews } from '@shop/subgraph-reviews';
 
 export interface InProcessSubgraphs {
   services: Record<SubgraphName, DatabaseSubgraph<unknown>>;
@@ -29,21 +29,29 @@ export async function startSubgraphsInProcess(
 ): Promise<InProcessSubgraphs> {
   const base = (name: SubgraphName) => ({ PORT: '0', DATABASE_POOL_MAX: '5', ...env, DATABASE_URL: databaseUrls[name] });
   // Products first: orders needs its URL for prices.
-  const products = await startProducts(loadConfig(productsEnv, base('products')), logger);
+  const productsService = await products.start(loadConfig(products.env, base('products')), logger);
   const others = await Promise.allSettled([
-    startAccounts(loadConfig(accountsEnv, base('accounts')), logger),
-    startInventory(loadConfig(inventoryEnv, base('inventory')), logger),
-    startReviews(loadConfig(reviewsEnv, base('reviews')), logger),
-    startOrders(loadConfig(ordersEnv, { ...base('orders'), PRODUCTS_SUBGRAPH_URL: products.url }), logger),
+    accounts.start(loadConfig(accounts.env, base('accounts')), logger),
+    inventory.start(loadConfig(inventory.env, base('inventory')), logger),
+    reviews.start(loadConfig(reviews.env, base('reviews')), logger),
+    orders.start(loadConfig(orders.env, { ...base('orders'), PRODUCTS_SUBGRAPH_URL: productsService.url }), logger),
   ]);
   const failed = others.find((result) => result.status === 'rejected');
   if (failed) {
     // The ones that did start would hold their ports and pools open.
-    await Promise.all([products, ...others.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))].map((s) => s.close()));
+    await Promise.all([productsService, ...others.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))].map((s) => s.close()));
     throw failed.reason;
   }
-  const [accounts, inventory, reviews, orders] = others.map((r) => (r as PromiseFulfilledResult<DatabaseSubgraph<unknown>>).value);
-  const services = { accounts, products, inventory, reviews, orders } as Record<SubgraphName, DatabaseSubgraph<unknown>>;
+  const [accountsService, inventoryService, reviewsService, ordersService] = others.map(
+    (r) => (r as PromiseFulfilledResult<DatabaseSubgraph<unknown>>).value,
+  );
+  const services = {
+    accounts: accountsService,
+    products: productsService,
+    inventory: inventoryService,
+    reviews: reviewsService,
+    orders: ordersService,
+  } as Record<SubgraphName, DatabaseSubgraph<unknown>>;
   return {
     services,
     urls: mapSubgraphs((name) => services[name].url),

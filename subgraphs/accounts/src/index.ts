@@ -14,5 +14,3 @@ export const accounts = defineSubgraph({
   loaders: createLoaders,
   resolvers,
 });
-export const accountsEnv = accounts.env;
-export const startAccounts = accounts.start;

@@ -14,5 +14,3 @@ export const inventory = defineSubgraph({
   loaders: createLoaders,
   resolvers,
 });
-export const inventoryEnv = inventory.env;
-export const startInventory = inventory.start;

@@ -25,5 +25,3 @@ export const orders = defineSubgraph({
   },
   context: (config): OrdersParts => ({ prices: remotePriceCatalog(config.PRODUCTS_SUBGRAPH_URL, config.INTERNAL_SIGNING_SECRET) }),
 });
-export const ordersEnv = orders.env;
-export const startOrders = orders.start;

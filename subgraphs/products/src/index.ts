@@ -14,5 +14,3 @@ export const products = defineSubgraph({
   loaders: createLoaders,
   resolvers,
 });
-export const productsEnv = products.env;
-export const startProducts = products.start;

@@ -14,5 +14,3 @@ export const reviews = defineSubgraph({
   loaders: createLoaders,
   resolvers,
 });
-export const reviewsEnv = reviews.env;
-export const startReviews = reviews.start;

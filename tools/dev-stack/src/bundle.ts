@@ -6,8 +6,8 @@ import { build, type Plugin } from 'esbuild';
  * Services run as plain JavaScript: each service's `src/main.ts` bundled with its workspace
  * packages into `dist/main.js`, node_modules left as they are. Running TypeScript through tsx
  * costs every process a module-loader thread with its own V8 heap and the transpiled sources'
- * maps, about 45 MB of RSS per process (an idle gateway: 209 MB under tsx, 161 MB bundled), and
- * transpiles every module again at each start.
+ * maps, tens of MB of RSS per process (measured in the README), and transpiles every module
+ * again at each start.
  *
  * `dist/` sits beside `src/` at the same depth, so paths resolved from `import.meta.url` inside a
  * package (`../schema.graphql`, `../supergraph.graphql`) mean the same file in both.

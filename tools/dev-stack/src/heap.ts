@@ -4,14 +4,12 @@ import { loadConfig } from '@shop/service-kit';
 /**
  * V8 grows its heap lazily under a high allocation rate (the gateway allocates a result tree per
  * request) up to a limit of several GB, so a busy gateway's RSS is mostly garbage not yet
- * collected: 300-540 MB under the benchmark loads with V8's own limit. A cap makes V8 collect
- * sooner; with GATEWAY_HEAP_MB=192 the gateway stayed at 160-210 MB RSS under every benchmark
- * load (tools/bench/RESULTS.md) at about the same throughput. A cap alone is a hard limit (with
- * unbounded concurrency, 50 concurrent shop benchmark queries once exhausted a 128 MB heap); the
- * admission control in limits/admission.ts bounds the executions in flight and holds new ones
- * back while the heap is near its limit, which makes the cap safe. 0 leaves V8's default. The
- * flags must be given when the process starts, so whoever launches the gateway (npm start, the
- * bench; cluster workers inherit them) passes them; a deployment sets NODE_OPTIONS itself.
+ * collected. A cap makes V8 collect sooner at about the same throughput (measured in
+ * tools/bench/RESULTS.md). A cap alone is a hard limit that unbounded concurrency can exhaust; the
+ * admission control of gateway/src/limits/admission.ts bounds the executions in flight and holds
+ * new ones back while the heap is near its limit, which makes the cap safe. 0 leaves V8's default.
+ * The flags must be given when the process starts, so whoever launches the gateway (npm start,
+ * the bench; cluster workers inherit them) passes them; a deployment sets NODE_OPTIONS itself.
  */
 export const heapEnv = z.object({
   GATEWAY_HEAP_MB: z.coerce

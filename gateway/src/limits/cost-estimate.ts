@@ -1,6 +1,7 @@
 import {
   getNamedType,
   getNullableType,
+  getVariableValues,
   isCompositeType,
   isInterfaceType,
   isListType,
@@ -60,6 +61,21 @@ export function costDirectivesFromSupergraph(supergraphSdl: string | DocumentNod
   return { weights, listSizes };
 }
 
+/**
+ * The variable values the operation will run with: the request's, coerced, with the operation's
+ * own defaults for those it leaves out. Values that do not coerce are returned as sent: the
+ * gateway refuses such a request before planning it, so nothing it asks for is ever fetched.
+ */
+export function operationVariables(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode | undefined,
+  variables: Record<string, unknown>,
+): Record<string, unknown> {
+  if (!operation?.variableDefinitions?.length) return variables;
+  const result = getVariableValues(schema, operation.variableDefinitions, variables, { maxErrors: 1 });
+  return result.coerced ?? variables;
+}
+
 /** Mutations cost more than reads: they write and usually cannot be retried freely. */
 const MUTATION_BASE_COST = 10;
 
@@ -67,6 +83,9 @@ const MUTATION_BASE_COST = 10;
  * The static cost of an operation, before it runs: objects cost 1, scalars 0 (unless @cost
  * says otherwise), and a list multiplies its items' cost by its size, taken from the slicing
  * argument (`first`), else @listSize's assumed size, else a default.
+ *
+ * `variables` must be the coerced values (the operation's defaults applied, see
+ * `operationVariables`): a variable the request leaves out still sizes its list.
  */
 export function estimateCost(
   schema: GraphQLSchema,
@@ -85,14 +104,18 @@ export function estimateCost(
     document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
   );
 
-  const argumentValue = (value: ValueNode): unknown =>
-    value.kind === Kind.VARIABLE ? variables[value.name.value] : valueFromASTUntyped(value, variables);
+  // As in execution: an argument bound to a variable that has no value (not sent, no default in
+  // the operation) is unset, so the field's own default applies.
+  const argumentValue = (field: GraphQLField<unknown, unknown>, name: string, args: ReadonlyMap<string, ValueNode>): unknown => {
+    const given = args.get(name);
+    const unset = !given || (given.kind === Kind.VARIABLE && !Object.hasOwn(variables, given.name.value));
+    return unset ? field.args.find((a) => a.name === name)?.defaultValue : valueFromASTUntyped(given, variables);
+  };
 
   const listSize = (field: GraphQLField<unknown, unknown>, coordinate: string, args: ReadonlyMap<string, ValueNode>): number => {
     const sizing = directives.listSizes.get(coordinate);
     for (const name of sizing?.slicingArguments ?? []) {
-      const given = args.get(name);
-      const value = given ? argumentValue(given) : field.args.find((a) => a.name === name)?.defaultValue;
+      const value = argumentValue(field, name, args);
       if (typeof value === 'number' && value >= 0) return value;
     }
     return sizing?.assumedSize ?? defaultListSize;

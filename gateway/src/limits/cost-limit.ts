@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { GatewayContext } from '../context.ts';
-import { estimateCost, type CostDirectives } from './cost-estimate.ts';
+import { estimateCost, operationVariables, type CostDirectives } from './cost-estimate.ts';
 
 export interface CostOptions {
   limit: number;
@@ -19,13 +19,21 @@ export function costLimit(options: CostOptions): ApolloServerPlugin<GatewayConte
   // Apollo hands out one parsed document per distinct text (its document cache), so the cost of
   // a (document, operation, variables, supergraph) is computed once, not on every request.
   const costs = new WeakMap<DocumentNode, Map<string, { directives: CostDirectives; cost: number }>>();
-  const costOf = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null, variables: Record<string, unknown>) => {
+  const costOf = (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode | undefined,
+    operationName: string | null,
+    variables: Record<string, unknown>,
+  ) => {
     const directives = options.directives();
     const key = `${operationName ?? ''}\n${JSON.stringify(variables)}`;
     let perDocument = costs.get(document);
     const known = perDocument?.get(key);
     if (known && known.directives === directives) return known.cost;
-    const cost = estimateCost(schema, document, operationName, variables, directives, options.defaultListSize);
+    // Costed as it will run: an operation's own defaults size its lists as much as sent values do.
+    const values = operationVariables(schema, operation, variables);
+    const cost = estimateCost(schema, document, operationName, values, directives, options.defaultListSize);
     if (!perDocument) costs.set(document, (perDocument = new Map()));
     // Bounded: a document used with ever new variables keeps only its latest hundred costs.
     if (perDocument.size >= 100) perDocument.delete(perDocument.keys().next().value!);
@@ -35,8 +43,8 @@ export function costLimit(options: CostOptions): ApolloServerPlugin<GatewayConte
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, operationName, request, schema, contextValue }) {
-          const cost = costOf(schema, document, operationName, request.variables ?? {});
+        async didResolveOperation({ document, operation, operationName, request, schema, contextValue }) {
+          const cost = costOf(schema, document, operation, operationName, request.variables ?? {});
           contextValue.cost = cost;
           if (options.mode === 'enforce' && cost > options.limit) {
             throw new GraphQLError(

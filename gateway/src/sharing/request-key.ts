@@ -1,4 +1,5 @@
 import type { HTTPGraphQLRequest } from '@apollo/server';
+import { CALL_REPORT_HEADER, currentScope } from '@shop/observability';
 
 /**
  * Request headers that can change a response: identity, content negotiation, what the gateway
@@ -15,7 +16,17 @@ const VARYING_HEADERS = [
   'x-apollo-operation-name',
   // The client (and so its trusted-document policy and rate limit) is part of who is asking.
   'x-api-key',
+  // Outside production it adds the request's call report (plan, SQL) to the answer.
+  CALL_REPORT_HEADER,
 ] as const;
+
+/**
+ * Whether this request collects a call report. Its answer describes its own execution, query
+ * plan and SQL included: it is neither shared with other requests nor cached.
+ */
+export function collectsCallReport(): boolean {
+  return (currentScope()?.report ?? null) !== null;
+}
 
 export interface OperationRef {
   /** The document's identity: its persisted-query hash when sent, else its text. */

@@ -4,7 +4,7 @@ import type { Logger } from '@shop/observability';
 import type { Caller } from '../auth/authenticate.ts';
 import { established, type Stage } from '../exchange.ts';
 import type { OperationKinds } from './operation-kinds.ts';
-import { operationRef } from './request-key.ts';
+import { collectsCallReport, operationRef } from './request-key.ts';
 import type { ResponseStore, StoredResponse } from './response-store.ts';
 
 export interface ResponseCacheOptions {
@@ -21,7 +21,8 @@ const CACHEABLE = /^max-age=(\d+), (public|private)$/;
 /**
  * Whole-response cache for queries. What may be cached, and for how long, is the policy Apollo
  * computed from the subgraphs' @cacheControl hints (the `cache-control` header of the answer):
- * answers with errors, mutations and anything without a positive max-age are never stored.
+ * answers with errors, mutations, answers carrying a call report and anything without a
+ * positive max-age are never stored.
  * PUBLIC answers are shared by every caller; PRIVATE ones are stored under the verified user's
  * id and served to that user only (never to an anonymous caller). It runs after `authenticate`,
  * so an expired or forged token never reads the cache.
@@ -41,7 +42,9 @@ export function responseCache(options: ResponseCacheOptions): Stage {
 
   return async (exchange, next) => {
     const ref = operationRef(established(exchange, 'request'));
-    if (ref === null) return next();
+    // A call report describes one execution and shows its plan and SQL: never stored, and never
+    // answered from a stored answer that lacks it.
+    if (ref === null || collectsCallReport()) return next();
     const identity = identityOf(established(exchange, 'caller'));
     const base = createHash('sha256').update(ref.key).digest('base64url');
     const publicKey = `${prefix}public:${base}`;

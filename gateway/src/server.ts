@@ -95,6 +95,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     gateway: federated.gateway,
     logger,
     introspection: config.NODE_ENV !== 'production',
+    hideSchemaDetailsFromClientErrors: config.NODE_ENV === 'production',
     csrfPrevention: true,
     includeStacktraceInErrorResponses: config.NODE_ENV !== 'production',
     allowBatchedHttpRequests: config.MAX_BATCH_SIZE > 1,

@@ -24,6 +24,14 @@ const CLIENT_FACING_CODES = new Set([
 ]);
 
 /**
+ * "Did you mean ...?" names fields, arguments, types and enum values near what the client sent:
+ * a map of a schema that is not public in production. Apollo strips it from validation errors
+ * (hideSchemaDetailsFromClientErrors); other client-facing messages, such as a variable's value
+ * that does not coerce, carry it too.
+ */
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+
+/**
  * Every error carries the request id, so a user's report leads to the logs and the trace.
  * In production, anything not written for clients is masked: a stable code and the request
  * id stay, internal messages and details (stack traces, subgraph responses) go.
@@ -39,7 +47,7 @@ export function errorMasking(production: boolean): ApolloServerPlugin<GatewayCon
             if (!production) return { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } };
             const safe = CLIENT_FACING_CODES.has(code);
             return {
-              message: safe ? error.message : 'Internal server error.',
+              message: safe ? error.message.replace(SUGGESTION, '') : 'Internal server error.',
               ...(error.locations ? { locations: error.locations } : {}),
               ...(error.path ? { path: error.path } : {}),
               extensions: { code: safe ? code : 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId },

@@ -156,6 +156,11 @@ export const gatewayEnv = z
       }
     } else if (production && !config.AUTH_JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'is required in production (or AUTH_JWT_SECRET); the built-in development secret is public' });
+    } else if (production) {
+      // Every service holding the secret can sign with it: without iss and aud, its tokens would be accepted here.
+      for (const key of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
+        if (!config[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production with AUTH_JWT_SECRET, so tokens for other services are refused' });
+      }
     }
     if (production && config.AUTH_JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'must be set to a secret of your own in production (the built-in development secret is public)' });

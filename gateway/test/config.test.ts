@@ -70,7 +70,33 @@ describe('gateway configuration', () => {
   it('refuses the public development secret in production', () => {
     expect(configError({ ...SECRET, NODE_ENV: 'production' }).message).toMatch(/AUTH_JWKS_URL: is required in production/);
     expect(configError({ ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: DEVELOPMENT_JWT_SECRET }).message).toMatch(/AUTH_JWT_SECRET: must be set to a secret of your own in production/);
-    expect(loadGatewayConfig({ ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40) }).NODE_ENV).toBe('production');
+    expect(
+      loadGatewayConfig({ ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40), AUTH_JWT_ISSUER: 'https://id.example/', AUTH_JWT_AUDIENCE: 'shop-api' }).NODE_ENV,
+    ).toBe('production');
+  });
+
+  it('requires the issuer and the audience with AUTH_JWT_SECRET in production, as with a JWKS', async () => {
+    const production = { ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(40) };
+    const both = configError(production).message;
+    expect(both).toMatch(/AUTH_JWT_ISSUER: is required in production with AUTH_JWT_SECRET/);
+    expect(both).toMatch(/AUTH_JWT_AUDIENCE: is required in production with AUTH_JWT_SECRET/);
+    expect(configError({ ...production, AUTH_JWT_ISSUER: 'https://id.example/' }).message).not.toMatch(/AUTH_JWT_ISSUER/);
+    expect(configError({ ...production, AUTH_JWT_AUDIENCE: 'shop-api' }).message).toMatch(/AUTH_JWT_ISSUER: is required/);
+    const config = loadGatewayConfig({ ...production, AUTH_JWT_ISSUER: 'https://id.example/', AUTH_JWT_AUDIENCE: 'shop-api' });
+    expect(authOptions(config)).toMatchObject({ kind: 'secret', issuer: 'https://id.example/', audience: 'shop-api', algorithms: ['HS256'] });
+    // Outside production the development secret and unchecked claims stay the default.
+    expect(authOptions(loadGatewayConfig({ ...SECRET, AUTH_JWT_SECRET: 's'.repeat(40) }))).toMatchObject({ issuer: undefined, audience: undefined });
+
+    const env: NodeJS.ProcessEnv = { ...process.env, ...production, PORT: '0', LOG_LEVEL: 'silent' };
+    delete env.AUTH_JWT_ISSUER;
+    delete env.AUTH_JWT_AUDIENCE;
+    const refused = await run(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], { cwd: repo, env }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused?.code).toBe(78);
+    expect(refused?.stderr).toMatch(/AUTH_JWT_ISSUER: is required in production with AUTH_JWT_SECRET/);
+    expect(refused?.stderr).toMatch(/AUTH_JWT_AUDIENCE: is required in production with AUTH_JWT_SECRET/);
   });
 
   it('reads SUBGRAPH_URL_<NAME> overrides and refuses ones that are not URLs', () => {

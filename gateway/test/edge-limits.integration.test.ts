@@ -189,6 +189,8 @@ describe('browser and production settings', () => {
     const production = await stack.startGateway({
       NODE_ENV: 'production',
       AUTH_JWT_SECRET: 'production-test-secret-0123456789abcdef',
+      AUTH_JWT_ISSUER: 'https://id.shop.test/',
+      AUTH_JWT_AUDIENCE: 'shop-api',
       // A subgraph that is down: its error must not leak addresses or stack traces.
       SUBGRAPH_URL_ACCOUNTS: 'http://127.0.0.1:1/graphql',
     });

@@ -176,6 +176,8 @@ describe('call report', () => {
     const production = await stack.startGateway({
       NODE_ENV: 'production',
       AUTH_JWT_SECRET: 'a-production-secret-of-at-least-32-characters',
+      AUTH_JWT_ISSUER: 'https://id.shop.test/',
+      AUTH_JWT_AUDIENCE: 'shop-api',
     });
     const response = await fetch(production.url, {
       method: 'POST',

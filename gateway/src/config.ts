@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, env, loadConfig } from '@shop/service-kit';
+import { clientNameSchema } from './persisted/records.ts';
 
 /** Shipped only so `npm start` works with no set-up; the gateway refuses it in production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
@@ -63,6 +64,11 @@ export const gatewayEnv = z
     APQ_TTL_SECONDS: env.positiveInt(24 * 3600, 30 * 24 * 3600),
     /** Policy for callers that are not a registered client. */
     PQ_DEFAULT_POLICY: policy.default('off'),
+    /**
+     * The registered client whose published operations unregistered callers may send (the
+     * first-party app's): with PQ_DEFAULT_POLICY=enforce, every caller is held to a manifest.
+     */
+    PQ_DEFAULT_CLIENT: clientNameSchema.optional(),
 
     MAX_BODY_BYTES: env.positiveInt(1024 * 1024, 50 * 1024 * 1024),
     MAX_DEPTH: env.positiveInt(15, 1000),
@@ -98,13 +104,24 @@ export const gatewayEnv = z
     /** Origins allowed to call from a browser, comma-separated; empty: no cross-origin access. */
     CORS_ORIGINS: csv(z.string().refine((v) => v === '*' || URL.canParse(v), 'expected origins like https://shop.example')).default([]),
 
-    /** Requests per window for each client (API key or token client). */
+    /** Requests per window of each user of a registered client (API-key clients without a user: of the client). */
     RATE_LIMIT_CLIENT: env.positiveInt(1200, 10_000_000),
+    /** Requests per window of all users of one registered client together; 0: none (a client's total grows with its users). */
+    RATE_LIMIT_CLIENT_CEILING: z.coerce.number({ message: 'expected 0 (none) or a positive integer' }).int('expected a whole number').min(0).max(1_000_000_000).default(0),
     /** Requests per window for each IP address. */
     RATE_LIMIT_IP: env.positiveInt(600, 10_000_000),
+    /** Failed credentials (bad tokens or API keys) per window from one IP address; then 429 for requests with credentials. */
+    RATE_LIMIT_AUTH_FAILURES: env.positiveInt(30, 1_000_000),
     RATE_LIMIT_WINDOW_SECONDS: env.positiveInt(60, 86_400),
-    /** Trust X-Forwarded-For from a load balancer in front (only then is it not spoofable). */
-    TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    /**
+     * The proxies in front that append to X-Forwarded-For: `false` (none: the header is ignored),
+     * `true` (one load balancer) or their number. Only entries those proxies wrote are used.
+     */
+    TRUST_PROXY: z
+      .string()
+      .regex(/^(true|false|\d{1,2})$/, 'expected false, true (one proxy in front) or the number of proxies in front')
+      .default('false')
+      .transform((v) => (v === 'false' ? 0 : v === 'true' ? 1 : Number(v))),
 
     /** Per subgraph fetch; a slow subgraph fails its part of the response, not the whole gateway. */
     SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000, 300_000),

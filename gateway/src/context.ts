@@ -10,6 +10,8 @@ export interface ClientInfo {
   policy: DocumentPolicy;
   /** True when identified by an API key or a token claim of a registered client. */
   registered: boolean;
+  /** Whose published operations this caller may send by id: its own, or PQ_DEFAULT_CLIENT's for unregistered callers. */
+  manifestsOf: string | null;
 }
 
 export interface GatewayContext {

@@ -22,6 +22,8 @@ export interface Exchange {
   readonly res: ServerResponse;
   /** Correlates the response, the logs and the trace: the W3C trace id when the caller sent one. */
   readonly requestId: string;
+  /** The caller's address: the connection's, or from X-Forwarded-For only as far as trusted proxies wrote it. */
+  readonly clientAddress: string;
   /** Headers every answer to this request carries, whoever writes it (request id, rate-limit state). */
   readonly responseHeaders: Record<string, string>;
   /** `readBody`: the GraphQL request as Apollo executes it; `documentPolicy` may rewrite it. */

@@ -8,16 +8,18 @@
  *    1  respond            writes the answer, or the refusal a stage threw      edge/respond.ts
  *    2  cors               allowed origins; preflights answered                 edge/cors.ts
  *    3  deadline           504 when the whole request takes too long            edge/deadline.ts
- *    4  readBody           content type, size limit, JSON, GET parameters       edge/read-body.ts
- *    5  authenticate       the bearer token, verified once                      auth/authenticate.ts
- *    6  identifyClient     API key or token client, its document policy        edge/client.ts
- *    7  rateLimit          per IP address and per registered client             edge/rate-limit.ts
- *    8  documentPolicy     trusted documents; persisted ids become documents    edge/document-policy.ts
- *    9  operationLimits    batch size, tokens, depth, aliases, root fields      limits/operation-limits.ts
- *   10  inboundDedup       identical in-flight queries execute once (optional)  sharing/inbound-dedup.ts
- *   11  responseCache      whole answers by @cacheControl (optional)            sharing/response-cache.ts
- *   12  admission          bounded executions at once, the rest queued          limits/admission.ts
- *   13  execute            Apollo Server:                                       apollo/execute.ts
+ *    4  rateLimitByAddress per address, before any work is done for it          edge/rate-limit.ts
+ *    5  readBody           content type, size limit, JSON, GET parameters       edge/read-body.ts
+ *    6  limitFailedCredentials  an address failing credentials is slowed down  edge/rate-limit.ts
+ *    7  authenticate       the bearer token, verified once                      auth/authenticate.ts
+ *    8  identifyClient     API key or token client, its document policy        edge/client.ts
+ *    9  rateLimitByClient  per user of a registered client, client ceiling      edge/rate-limit.ts
+ *   10  documentPolicy     trusted documents; persisted ids become documents    edge/document-policy.ts
+ *   11  operationLimits    batch size, tokens, depth, aliases, root fields      limits/operation-limits.ts
+ *   12  inboundDedup       identical in-flight queries execute once (optional)  sharing/inbound-dedup.ts
+ *   13  responseCache      whole answers by @cacheControl (optional)            sharing/response-cache.ts
+ *   14  admission          bounded executions at once, the rest queued          limits/admission.ts
+ *   15  execute            Apollo Server:                                       apollo/execute.ts
  *         plugins (apolloPlugins below): telemetry, operation kinds, cost limit, error masking
  *         authorization: fields the caller may not see become null + error    auth/authorization/
  *         @apollo/gateway: query plan, then per subgraph fetch                 apollo/federated-gateway.ts
@@ -37,9 +39,9 @@ import { identifyClient } from './edge/client.ts';
 import { cors } from './edge/cors.ts';
 import { deadline } from './edge/deadline.ts';
 import { documentPolicy } from './edge/document-policy.ts';
-import { rateLimit, type RateLimiter } from './edge/rate-limit.ts';
+import { limitFailedCredentials, rateLimitByAddress, rateLimitByClient, type RateLimiter } from './edge/rate-limit.ts';
 import { readBody } from './edge/read-body.ts';
-import { requestIdOf } from './edge/request-meta.ts';
+import { clientIpOf, requestIdOf } from './edge/request-meta.ts';
 import { respond } from './edge/respond.ts';
 import type { Encoder } from './edge/response-encoding.ts';
 import { runStages, type Stage } from './exchange.ts';
@@ -83,10 +85,12 @@ export function requestStages(parts: GatewayParts, apollo: Parameters<typeof exe
     respond({ encode: parts.encoder ?? undefined }),
     cors(config.CORS_ORIGINS),
     deadline(config.REQUEST_TIMEOUT_MS),
+    rateLimitByAddress(parts.rateLimiter),
     readBody(config.MAX_BODY_BYTES),
+    limitFailedCredentials(parts.rateLimiter),
     authenticate(parts.authenticator),
-    identifyClient(parts.registry, config.PQ_DEFAULT_POLICY),
-    rateLimit(parts.rateLimiter, { trustProxy: config.TRUST_PROXY }),
+    identifyClient(parts.registry, { policy: config.PQ_DEFAULT_POLICY, manifestsOf: config.PQ_DEFAULT_CLIENT ?? null }),
+    rateLimitByClient(parts.rateLimiter),
     documentPolicy(parts.registry, {
       logger,
       onUnlisted: (client) => telemetry.metrics.unlistedOperations.inc({ client: telemetry.metrics.clients.value(client) }),
@@ -108,16 +112,16 @@ export function requestStages(parts: GatewayParts, apollo: Parameters<typeof exe
   ];
 }
 
-/** The /graphql route: stage 0 (telemetry) around the stages. */
+/** The /graphql route: stage 0 (telemetry) around the stages, given a new exchange per request. */
 export function graphqlRoute(parts: GatewayParts, stages: readonly Stage[]): RequestHandler {
   const run = runStages(stages);
   return parts.telemetry.traced(async (req, res) => {
     const requestId = requestIdOf(req);
-    await run({ req, res, requestId, responseHeaders: { 'x-request-id': requestId } });
+    await run({ req, res, requestId, clientAddress: clientIpOf(req, parts.config.TRUST_PROXY), responseHeaders: { 'x-request-id': requestId } });
   });
 }
 
-/** Apollo Server's plugins inside stage 13, in the order Apollo calls them. */
+/** Apollo Server's plugins inside stage 15, in the order Apollo calls them. */
 export function apolloPlugins(parts: GatewayParts, costDirectives: () => CostDirectives): ApolloServerPlugin<GatewayContext>[] {
   const { config, telemetry } = parts;
   return [

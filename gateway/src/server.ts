@@ -78,7 +78,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     authenticator: createAuthenticator(authOptions(config)),
     registry,
     rateLimiter: createRateLimiter(
-      { perClient: config.RATE_LIMIT_CLIENT, perIp: config.RATE_LIMIT_IP, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS, redis, keyPrefix: `${config.REDIS_PREFIX}rl` },
+      {
+        perIp: config.RATE_LIMIT_IP,
+        perClient: config.RATE_LIMIT_CLIENT,
+        clientCeiling: config.RATE_LIMIT_CLIENT_CEILING,
+        authFailures: config.RATE_LIMIT_AUTH_FAILURES,
+        windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+        redis,
+        keyPrefix: `${config.REDIS_PREFIX}rl`,
+      },
       logger,
     ),
     operationKinds,

@@ -23,7 +23,7 @@ function exchangeFor(req: { method?: string; url?: string; headers?: Record<stri
   }) as unknown as IncomingMessage;
   const headers: Record<string, string> = {};
   const res = { setHeader: (key: string, value: string) => (headers[key] = value), headers } as unknown as ServerResponse;
-  return { req: incoming, res, requestId: 'r1', responseHeaders: {} };
+  return { req: incoming, res, requestId: 'r1', clientAddress: '127.0.0.1', responseHeaders: {} };
 }
 
 /** The rest of the pipeline, answering 200. */

@@ -25,6 +25,7 @@ function execution(query: string, headers: Record<string, string> = {}, variable
     req: {} as IncomingMessage,
     res: {} as ServerResponse,
     requestId: 'test',
+    clientAddress: '127.0.0.1',
     responseHeaders: {},
     request: { method: 'POST', headers: new HeaderMap(Object.entries({ 'content-type': 'application/json', ...headers })), search: '', body: { query, variables } },
   };

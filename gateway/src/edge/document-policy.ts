@@ -57,7 +57,7 @@ export function applyDocumentPolicy(request: OperationRequest, client: ClientInf
   const hasQuery = typeof request.query === 'string' && request.query.length > 0;
 
   if (id !== null && !hasQuery) {
-    const operation = client.registered ? registry.operation(client.name, id) : undefined;
+    const operation = client.manifestsOf !== null ? registry.operation(client.manifestsOf, id) : undefined;
     if (operation) {
       request.query = operation.body;
       request.operationName ??= operation.name;
@@ -67,7 +67,7 @@ export function applyDocumentPolicy(request: OperationRequest, client: ClientInf
       return { persistedQueryId: id, unlisted: false };
     }
     if (client.policy === 'enforce') {
-      throw refuse(`Operation "${id}" is not in the published operations of client "${client.name}".`, 'PERSISTED_QUERY_NOT_IN_LIST');
+      throw refuse(`Operation "${id}" is not in the published operations of client "${client.manifestsOf ?? client.name}".`, 'PERSISTED_QUERY_NOT_IN_LIST');
     }
     return { persistedQueryId: id, unlisted: client.policy === 'log' };
   }
@@ -83,7 +83,7 @@ export function applyDocumentPolicy(request: OperationRequest, client: ClientInf
     throw refuse('The persisted query hash does not match the query (sha256 of the query text).', 'PERSISTED_QUERY_HASH_MISMATCH');
   }
   if (client.policy === 'log' && hasQuery) {
-    const listed = client.registered && registry.operation(client.name, sha256(request.query as string)) !== undefined;
+    const listed = client.manifestsOf !== null && registry.operation(client.manifestsOf, sha256(request.query as string)) !== undefined;
     return { persistedQueryId: id, unlisted: !listed };
   }
   return { persistedQueryId: id, unlisted: false };

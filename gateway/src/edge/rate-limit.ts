@@ -2,12 +2,17 @@ import type { Redis } from 'ioredis';
 import { GraphQLError } from 'graphql';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '@shop/observability';
-import { established, type Stage } from '../exchange.ts';
-import { clientIpOf } from './request-meta.ts';
+import { established, type Exchange, type Stage } from '../exchange.ts';
 
 export interface RateLimitOptions {
-  perClient: number;
+  /** Requests per window from one address, before anything else is known of the caller. */
   perIp: number;
+  /** Requests per window of one user of a registered client, or of an API-key client without a user. */
+  perClient: number;
+  /** Requests per window of all users of one registered client together; 0: no ceiling. */
+  clientCeiling: number;
+  /** Failed credentials (bad token, bad API key) per window from one address. */
+  authFailures: number;
   windowSeconds: number;
   /** Shared counters across replicas; in-process when absent. */
   redis?: Redis | undefined;
@@ -20,10 +25,13 @@ export interface RateLimitState {
   resetSeconds: number;
 }
 
+/** What a credential failure is refused with (see `authenticate` and `identifyClient`). */
+const CREDENTIAL_FAILURES = new Set(['UNAUTHENTICATED', 'INVALID_API_KEY']);
+
 /**
- * Fixed-window limits per client and per IP address, in Redis so every replica counts the
- * same requests. If Redis is unreachable, an in-process limiter takes over (insurance), so a
- * Redis outage degrades limits to per-replica instead of taking the gateway down.
+ * Fixed-window limits, in Redis so every replica counts the same requests. If Redis is
+ * unreachable, an in-process limiter takes over (insurance), so a Redis outage degrades limits to
+ * per-replica instead of taking the gateway down.
  */
 export function createRateLimiter(options: RateLimitOptions, logger: Logger) {
   const make = (points: number, name: string): RateLimiterAbstract => {
@@ -36,8 +44,24 @@ export function createRateLimiter(options: RateLimitOptions, logger: Logger) {
       insuranceLimiter: new RateLimiterMemory(base),
     });
   };
-  const perClient = make(options.perClient, 'client');
   const perIp = make(options.perIp, 'ip');
+  const perClient = make(options.perClient, 'client');
+  const ceiling = options.clientCeiling > 0 ? make(options.clientCeiling, 'client-ceiling') : null;
+  const failures = make(options.authFailures, 'auth-failures');
+
+  const refusal = (scope: string, limit: number, msBeforeNext: number) => {
+    const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    return new GraphQLError(`Too many requests for this ${scope}; retry in ${retryAfter} s.`, {
+      extensions: {
+        code: 'RATE_LIMITED',
+        scope,
+        http: {
+          status: 429,
+          headers: { 'retry-after': String(retryAfter), 'ratelimit-limit': String(limit), 'ratelimit-remaining': '0', 'ratelimit-reset': String(retryAfter) },
+        },
+      },
+    });
+  };
 
   async function consume(limiter: RateLimiterAbstract, key: string, scope: string, limit: number): Promise<RateLimitState> {
     try {
@@ -48,42 +72,81 @@ export function createRateLimiter(options: RateLimitOptions, logger: Logger) {
         logger.error({ err: error }, 'rate limiter failed; request allowed');
         return { limit, remaining: limit, resetSeconds: options.windowSeconds };
       }
-      const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-      throw new GraphQLError(`Too many requests for this ${scope}; retry in ${retryAfter} s.`, {
-        extensions: {
-          code: 'RATE_LIMITED',
-          scope,
-          http: {
-            status: 429,
-            headers: { 'retry-after': String(retryAfter), 'ratelimit-limit': String(limit), 'ratelimit-remaining': '0', 'ratelimit-reset': String(retryAfter) },
-          },
-        },
-      });
+      throw refusal(scope, limit, error.msBeforeNext);
     }
   }
 
   return {
-    /** Counts one request against the IP and, for an identified client, against the client. */
-    async check(ip: string, clientKey: string | null): Promise<RateLimitState> {
-      const ipState = await consume(perIp, ip, 'IP address', options.perIp);
-      if (clientKey === null) return ipState;
-      return consume(perClient, clientKey, 'client', options.perClient);
+    /** Counts one request against the address it came from. */
+    address: (ip: string) => consume(perIp, ip, 'IP address', options.perIp),
+    /**
+     * Counts one request of a registered client: per user when the caller is a user (one user
+     * cannot use up the allowance of the client's other users), and against the client's ceiling.
+     */
+    async client(client: string, userId: number | null): Promise<RateLimitState> {
+      if (ceiling) await consume(ceiling, client, 'client', options.clientCeiling);
+      if (userId === null) return consume(perClient, client, 'client', options.perClient);
+      return consume(perClient, `${client}:user:${userId}`, 'user of this client', options.perClient);
     },
+    /** Refuses an address that has failed credentials too often in this window. */
+    async refuseIfFailingCredentials(ip: string): Promise<void> {
+      let seen: RateLimiterRes | null;
+      try {
+        seen = await failures.get(ip);
+      } catch (error) {
+        logger.error({ err: error }, 'rate limiter failed; request allowed');
+        return;
+      }
+      if (seen && seen.consumedPoints >= options.authFailures) throw refusal('IP address after failed credentials', options.authFailures, seen.msBeforeNext);
+    },
+    /** Counts a failed credential against the address; the one over the limit is answered 429. */
+    credentialFailed: (ip: string) => consume(failures, ip, 'IP address after failed credentials', options.authFailures),
   };
 }
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
 
+function setHeaders(exchange: Exchange, state: RateLimitState): void {
+  exchange.responseHeaders['ratelimit-limit'] = String(state.limit);
+  exchange.responseHeaders['ratelimit-remaining'] = String(state.remaining);
+  exchange.responseHeaders['ratelimit-reset'] = String(state.resetSeconds);
+}
+
 /**
- * Counts the request against its IP address and, for a registered client, against the client;
- * refuses it with 429 past either limit. Every answer says the state of the limit.
+ * Counts the request against its address before any work is done for it (reading the body,
+ * verifying a token): a flood costs one counter each. Every answer says the state of the limit.
  */
-export function rateLimit(limiter: RateLimiter, options: { trustProxy: boolean }): Stage {
+export function rateLimitByAddress(limiter: RateLimiter): Stage {
+  return async (exchange, next) => {
+    setHeaders(exchange, await limiter.address(exchange.clientAddress));
+    return next();
+  };
+}
+
+/**
+ * Around authentication and client identification: an address whose credentials failed too often
+ * in the window is refused before its next credential is even verified, so tokens and API keys
+ * cannot be guessed at the speed of the gateway. Requests without credentials are not affected:
+ * one attacker behind a shared address does not lock its anonymous users out.
+ */
+export function limitFailedCredentials(limiter: RateLimiter): Stage {
+  return async (exchange, next) => {
+    const { headers } = exchange.req;
+    if (headers.authorization === undefined && headers['x-api-key'] === undefined) return next();
+    await limiter.refuseIfFailingCredentials(exchange.clientAddress);
+    try {
+      return await next();
+    } catch (error) {
+      if (error instanceof GraphQLError && CREDENTIAL_FAILURES.has(String(error.extensions.code))) await limiter.credentialFailed(exchange.clientAddress);
+      throw error;
+    }
+  };
+}
+
+/** Counts the request of a registered client, per user and against the client's ceiling. */
+export function rateLimitByClient(limiter: RateLimiter): Stage {
   return async (exchange, next) => {
     const client = established(exchange, 'client');
-    const state = await limiter.check(clientIpOf(exchange.req, options.trustProxy), client.registered ? client.name : null);
-    exchange.responseHeaders['ratelimit-limit'] = String(state.limit);
-    exchange.responseHeaders['ratelimit-remaining'] = String(state.remaining);
-    exchange.responseHeaders['ratelimit-reset'] = String(state.resetSeconds);
+    if (client.registered) setHeaders(exchange, await limiter.client(client.name, established(exchange, 'caller').userId));
     return next();
   };
 }

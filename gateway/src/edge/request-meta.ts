@@ -12,12 +12,21 @@ export function requestIdOf(req: IncomingMessage): string {
   return randomBytes(16).toString('hex');
 }
 
-/** The caller's address; X-Forwarded-For only when a trusted proxy sets it (else anyone could pick their IP). */
-export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
+/**
+ * The caller's address. Behind `proxyHops` proxies, each appends the address it received the
+ * request from to X-Forwarded-For, so the client's address is the entry that many from the right,
+ * counting the connection's own address as the last one. Entries further left are whatever the
+ * client wrote, and are never used: a client cannot choose its address by sending the header.
+ */
+export function clientIpOf(req: IncomingMessage, proxyHops: number): string {
+  const socketAddress = req.socket.remoteAddress ?? 'unknown';
+  if (proxyHops === 0) return socketAddress;
+  const forwarded = req.headers['x-forwarded-for'];
+  const listed = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? ''))
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const chain = [...listed, socketAddress];
+  // Fewer entries than proxies: the request skipped a proxy; the furthest address known is the best there is.
+  return chain[chain.length - 1 - proxyHops] ?? chain[0]!;
 }

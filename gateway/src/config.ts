@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, env, loadConfig } from '@shop/service-kit';
+import { ConfigError, env, keyIdSchema, loadConfig, signingKeySchema } from '@shop/service-kit';
 import { clientNameSchema } from './persisted/records.ts';
 
 /** Shipped only so `npm start` works with no set-up; the gateway refuses it in production. */
@@ -52,8 +52,12 @@ export const gatewayEnv = z
     /** Least time between two key-set fetches triggered by an unknown key id (rotation). */
     AUTH_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
 
-    /** Shared with the subgraphs: signs every subgraph request. At least 32 characters. */
-    INTERNAL_SIGNING_SECRET: env.secret(),
+    /**
+     * The gateway's private key (Ed25519: a private JWK or a PKCS8 PEM) that signs every subgraph
+     * request; subgraphs hold only its public key, under INTERNAL_SIGNING_KEY_ID.
+     */
+    INTERNAL_SIGNING_KEY: signingKeySchema,
+    INTERNAL_SIGNING_KEY_ID: keyIdSchema,
 
     /** Redis for shared state across replicas (APQ, persisted documents, rate limits); in-process without it. */
     REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// URL').optional(),

@@ -142,8 +142,8 @@ export function subgraphFetcher(config: GatewayConfig, transport: Fetcher): Fetc
     [
       // Identical in-flight query fetches (same subgraph, body and caller) go out once.
       ...(config.SUBGRAPH_DEDUP ? [dedupSubgraphFetches] : []),
-      // HMAC over the caller's claims and the body: subgraphs answer only the gateway.
-      signRequests(config.INTERNAL_SIGNING_SECRET),
+      // A token per request from the gateway's own key, bound to the subgraph, path, body and a nonce: subgraphs answer only the gateway.
+      signRequests({ privateKey: config.INTERNAL_SIGNING_KEY, keyId: config.INTERNAL_SIGNING_KEY_ID }),
     ],
     transport,
   );

@@ -6,7 +6,11 @@ import { ConfigError } from '@shop/service-kit';
 import { authOptions, DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../src/config.ts';
 
 const run = promisify(execFile);
-const SECRET = { INTERNAL_SIGNING_SECRET: 'a-signing-secret-of-at-least-32-chars' };
+// A throwaway Ed25519 key of these tests only: the gateway's signing key is required.
+const SECRET = {
+  INTERNAL_SIGNING_KEY: '{"crv":"Ed25519","d":"FMUFunQpTlIjDzgqjY1ONEDk9_yTc0CRZC_mx6dHblg","x":"X0QWUNYi7Qxhg6cnbsKAyKKsVATCf_nWL-yuqqSTnsA","kty":"OKP"}',
+  INTERNAL_SIGNING_KEY_ID: 'config-test',
+};
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
@@ -106,8 +110,12 @@ describe('gateway configuration', () => {
     expect(configError({ ...SECRET, SUBGRAPH_URL_ORDERS: 'orders:4005' }).message).toMatch(/SUBGRAPH_URL_ORDERS: expected an http\(s\) URL/);
   });
 
-  it('requires the internal signing secret, and JWKS settings that close the classic holes', () => {
-    expect(configError({}).message).toMatch(/INTERNAL_SIGNING_SECRET: expected a secret of at least 32 characters/);
+  it('requires the internal signing key, and JWKS settings that close the classic holes', () => {
+    expect(configError({}).message).toMatch(/INTERNAL_SIGNING_KEY: expected a private Ed25519 key/);
+    expect(configError({}).message).toMatch(/INTERNAL_SIGNING_KEY_ID: /);
+    expect(configError({ ...SECRET, INTERNAL_SIGNING_KEY: 'a-shared-secret-of-at-least-32-characters' }).message).toMatch(
+      /INTERNAL_SIGNING_KEY: expected a private Ed25519 key: a private JWK \(JSON with "d"\) or a PKCS8 PEM/,
+    );
     const jwks = configError({ ...SECRET, AUTH_JWKS_URL: 'https://id.example/jwks.json', AUTH_ALGORITHMS: 'RS256,HS256' }).message;
     expect(jwks).toMatch(/AUTH_JWT_ISSUER: is required with AUTH_JWKS_URL/);
     expect(jwks).toMatch(/AUTH_JWT_AUDIENCE: is required with AUTH_JWKS_URL/);

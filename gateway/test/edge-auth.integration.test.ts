@@ -2,10 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInternalRequest } from '@shop/service-kit';
 import type { RunningGateway } from '../src/server.ts';
 import { tokenFor } from '@shop/test-support';
-import { startTestStack, TEST_SIGNING_SECRET, type TestStack } from '@shop/test-support/stack';
+import { startTestStack, type TestStack } from '@shop/test-support/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -117,34 +116,5 @@ describe('authorization directives and ownership', () => {
     expect(response.body.data).toEqual({ me: { id: '7', orders: null } });
     expect(response.body.errors?.[0]).toMatchObject({ path: ['me', 'orders'], extensions: { code: 'UNAUTHORIZED' } });
     expect(response.body.errors?.[0]?.message).toMatch(/orders:read/);
-  });
-});
-
-describe('subgraphs answer only the gateway', () => {
-  const query = { query: '{ _service { sdl } }' };
-
-  it('refuses an unsigned request, a stale signature and a tampered body with 401', async () => {
-    const url = stack.subgraphUrls.accounts;
-    const unsigned = await post(url, query);
-    expect(unsigned.status).toBe(401);
-    expect(unsigned.body.errors?.[0]?.extensions?.code).toBe('SIGNATURE_MISSING');
-
-    const body = JSON.stringify(query);
-    const stale = signInternalRequest(TEST_SIGNING_SECRET, body, { userId: 1, scopes: [], issuer: 'gateway' }, Date.now() - 120_000);
-    const staleResponse = await post(url, query, stale);
-    expect(staleResponse.status).toBe(401);
-    expect(staleResponse.body.errors?.[0]?.extensions?.code).toBe('SIGNATURE_EXPIRED');
-
-    const signed = signInternalRequest(TEST_SIGNING_SECRET, body, { userId: 1, scopes: [], issuer: 'gateway' });
-    const tampered = await post(url, { query: '{ me { id email } }' }, signed);
-    expect(tampered.status).toBe(401);
-    expect(tampered.body.errors?.[0]?.extensions?.code).toBe('SIGNATURE_INVALID');
-
-    const forged = signInternalRequest('another-secret-of-thirty-two-chars!!', body, { userId: 1, scopes: [], issuer: 'gateway' });
-    expect((await post(url, query, forged)).status).toBe(401);
-
-    const genuine = await post(url, query, signed);
-    expect(genuine.status).toBe(200);
-    expect(genuine.body.data).toBeDefined();
   });
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pidtree from 'pidtree';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, tokenFor, until } from '@shop/test-support';
-import { startTestStack, TEST_SIGNING_SECRET, type TestStack } from '@shop/test-support/stack';
+import { startTestStack, type TestStack } from '@shop/test-support/stack';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,7 +28,7 @@ describe('WORKERS=2: the gateway as several processes on one port', () => {
         PORT: String(port),
         HOST: '127.0.0.1',
         SUPERGRAPH_PATH: stack.supergraphPath,
-        INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        ...stack.trust.gatewayEnv,
         PERSISTED_DIR: join(stack.persistedDir, 'workers'),
         LOG_LEVEL: 'info',
       },

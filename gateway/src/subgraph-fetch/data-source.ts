@@ -1,9 +1,9 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { CLAIMS_HEADER, encodeClaims } from '@shop/service-kit';
 import type { GatewayContext } from '../context.ts';
 import type { FetchTelemetry } from '../telemetry/fetch-telemetry.ts';
+import { AUDIENCE_HEADER, CLAIMS_HEADER, encodeClaims } from './signing.ts';
 
 /** Headers a client sends that subgraphs may need; everything else stays at the edge. */
 const FORWARDED_HEADERS = ['apollographql-client-name', 'apollographql-client-version', 'accept-language'] as const;
@@ -31,10 +31,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const headers = request.http?.headers;
+    if (!headers) return;
+    headers.set(AUDIENCE_HEADER, this.name);
     // Requests the gateway makes on its own (health checks) have no caller and go signed as anonymous.
-    if (!headers || !('caller' in context) || !context.caller) return;
+    if (!('caller' in context) || !context.caller) return;
     const { caller } = context;
-    headers.set(CLAIMS_HEADER, encodeClaims({ userId: caller.userId, scopes: caller.scopes, issuer: 'gateway' }));
+    headers.set(CLAIMS_HEADER, encodeClaims({ userId: caller.userId, scopes: caller.scopes }));
     for (const name of FORWARDED_HEADERS) {
       const value = context.requestHeaders?.[name];
       if (typeof value === 'string') headers.set(name, value);

@@ -21,3 +21,13 @@ export function pageSize(first: number | null | undefined, fallback: number, max
   }
   return value;
 }
+
+/**
+ * A mutation's own check of the scope the supergraph requires for it: the gateway enforces
+ * `@requiresScopes` first, this holds even for a request that did not come through that check.
+ */
+export function requireScope(identity: { scopes: readonly string[] }, scope: string): void {
+  if (!identity.scopes.includes(scope)) {
+    throw new GraphQLError(`This needs the scope "${scope}".`, { extensions: { code: 'UNAUTHORIZED', requiredScope: scope } });
+  }
+}

@@ -1,15 +1,29 @@
 export { ConfigError, env, loadConfig } from './env.ts';
-export { badInput, forbidden, pageSize, unauthenticated } from './errors.ts';
+export { badInput, forbidden, pageSize, requireScope, unauthenticated } from './errors.ts';
 export { type Identity } from './identity.ts';
 export {
   ANONYMOUS_CLAIMS,
-  CLAIMS_HEADER,
-  SIGNATURE_HEADER,
-  encodeClaims,
-  signature,
-  signInternalRequest,
-  verifyInternalRequest,
+  createInternalSigner,
+  createInternalVerifier,
+  GATEWAY_ISSUER,
+  generateInternalKeyPair,
+  generateStackTrust,
+  stackTrustFrom,
+  INTERNAL_TOKEN_HEADER,
+  keyIdSchema,
+  memoryNonceStore,
+  parsePrivateKey,
+  publicJwkOf,
+  redisNonceStore,
+  signingKeySchema,
+  trustedKeysSchema,
+  type BoundRequest,
   type InternalClaims,
+  type InternalSigner,
+  type InternalVerifier,
+  type NonceStore,
+  type StackTrust,
+  type TrustedKeys,
 } from './internal-auth.ts';
 export { DateTimeScalar } from './scalars.ts';
 export { createGroupedLoader, createKeyedLoader, loaderPerLimit } from './loaders/batch.ts';

@@ -1,83 +1,337 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
+import { z } from 'zod';
 import { HttpError } from './http/errors.ts';
 
 /**
- * Only the gateway may call a subgraph. It signs each request with a secret it shares with
- * the subgraphs: an HMAC over a timestamp, the caller's verified claims and the body. A
- * subgraph refuses anything unsigned, tampered with or stale, so one that is reachable by
- * mistake still serves no one.
+ * Only the gateway may act for a user on a subgraph. It signs each request with its own private
+ * key (Ed25519); subgraphs hold only public keys, tagged with the issuer they belong to, so a
+ * subgraph that can verify cannot mint. Each token is bound to one request (audience, method,
+ * path and query, body hash), lives a few seconds and is accepted once (its nonce is remembered),
+ * so a captured token cannot be replayed or reused elsewhere. Another service may call a subgraph
+ * with its own key, as itself only: user claims are accepted from the gateway's issuer alone.
  */
-export const SIGNATURE_HEADER = 'x-shop-signature';
-export const CLAIMS_HEADER = 'x-shop-claims';
+export const INTERNAL_TOKEN_HEADER = 'x-shop-internal-token';
+/** The issuer whose tokens may carry a user's claims. */
+export const GATEWAY_ISSUER = 'gateway';
+const ALGORITHM = 'EdDSA';
 
 /** What the gateway verified about the caller, as the subgraphs see it. */
 export interface InternalClaims {
   /** accounts.User.id of the signed-in user, or null when anonymous. */
   userId: number | null;
   scopes: string[];
-  /** Who signed: "gateway", or another service calling a subgraph (e.g. "orders"). */
+  /** Who signed: "gateway", or another service calling as itself (e.g. "orders"). */
   issuer: string;
 }
 
-export const ANONYMOUS_CLAIMS: InternalClaims = { userId: null, scopes: [], issuer: 'gateway' };
+export const ANONYMOUS_CLAIMS: InternalClaims = { userId: null, scopes: [], issuer: GATEWAY_ISSUER };
 
-const mac = (secret: string, timestamp: string, claims: string, body: string) =>
-  createHmac('sha256', secret).update(`${timestamp}.${claims}.`).update(body).digest();
-
-export function encodeClaims(claims: InternalClaims): string {
-  return Buffer.from(JSON.stringify(claims)).toString('base64url');
+/** The parts of an HTTP request a token is bound to. */
+export interface BoundRequest {
+  /** The subgraph the request is for: the token's audience. */
+  audience: string;
+  method: string;
+  /** Path and query string exactly as on the request line, e.g. `/graphql`. */
+  target: string;
+  body: string;
 }
 
-/** The signature header value for a body sent with already encoded claims. */
-export function signature(secret: string, encodedClaims: string, body: string, now = Date.now()): string {
-  const timestamp = String(Math.floor(now / 1000));
-  return `t=${timestamp},v1=${mac(secret, timestamp, encodedClaims, body).toString('hex')}`;
+/** The token's claims beyond the registered ones: short names, as in DPoP (htm, htu). */
+interface TokenPayload {
+  htm: string;
+  htu: string;
+  /** base64url sha256 of the body. */
+  bh: string;
+  scope?: string;
 }
 
-/** Both headers a signed internal request carries. */
-export function signInternalRequest(secret: string, body: string, claims: InternalClaims, now = Date.now()): Record<string, string> {
-  const encodedClaims = encodeClaims(claims);
-  return { [CLAIMS_HEADER]: encodedClaims, [SIGNATURE_HEADER]: signature(secret, encodedClaims, body, now) };
-}
+const bodyHash = (body: string) => createHash('sha256').update(body).digest('base64url');
 
-export interface VerifyOptions {
-  /** How old a signature may be; short, so a captured request cannot be replayed for long. */
-  maxAgeSeconds: number;
-  now?: number;
-}
+// --- keys -------------------------------------------------------------------------------------
 
-export function verifyInternalRequest(
-  secret: string,
-  headers: Record<string, string | string[] | undefined>,
-  body: string,
-  options: VerifyOptions,
-): InternalClaims {
-  const signature = single(headers[SIGNATURE_HEADER]);
-  const encodedClaims = single(headers[CLAIMS_HEADER]);
-  if (!signature || !encodedClaims) throw refused('SIGNATURE_MISSING', 'This service answers only the gateway: the request is not signed.');
-  const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(signature);
-  if (!match) throw refused('SIGNATURE_INVALID', 'The request signature is malformed.');
-  const [, timestamp, hex] = match as unknown as [string, string, string];
-  const age = Math.floor((options.now ?? Date.now()) / 1000) - Number(timestamp);
-  if (Math.abs(age) > options.maxAgeSeconds) throw refused('SIGNATURE_EXPIRED', 'The request signature is stale.');
-  const expected = mac(secret, timestamp, encodedClaims, body);
-  if (!timingSafeEqual(expected, Buffer.from(hex, 'hex'))) throw refused('SIGNATURE_INVALID', 'The request signature does not match.');
+/** A private Ed25519 key from a private JWK (JSON) or a PKCS8 PEM; throws with a message naming what is wrong. */
+export function parsePrivateKey(text: string): KeyObject {
+  let key: KeyObject;
   try {
-    const claims = JSON.parse(Buffer.from(encodedClaims, 'base64url').toString('utf8')) as Partial<InternalClaims>;
-    return {
-      userId: typeof claims.userId === 'number' && Number.isSafeInteger(claims.userId) ? claims.userId : null,
-      scopes: Array.isArray(claims.scopes) ? claims.scopes.filter((s): s is string => typeof s === 'string') : [],
-      issuer: typeof claims.issuer === 'string' ? claims.issuer : 'unknown',
-    };
+    const trimmed = text.trim();
+    key = trimmed.startsWith('{')
+      ? createPrivateKey({ key: JSON.parse(trimmed) as JsonWebKey, format: 'jwk' })
+      : createPrivateKey(trimmed);
   } catch {
-    throw refused('SIGNATURE_INVALID', 'The signed claims are malformed.');
+    throw new Error('expected a private Ed25519 key: a private JWK (JSON with "d") or a PKCS8 PEM');
   }
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 key (got ${key.asymmetricKeyType ?? 'unknown'})`);
+  return key;
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+/** The public JWK a verifier needs for `privateKey`, under `kid`. */
+export function publicJwkOf(privateKey: KeyObject, kid: string): JWK {
+  const { kty, crv, x } = createPublicKey(privateKey).export({ format: 'jwk' });
+  return { kty, crv, x, kid, alg: ALGORITHM, use: 'sig' };
+}
+
+/** A fresh key pair: the private key as JWK JSON (what INTERNAL_SIGNING_KEY takes) and its public JWK. */
+export function generateInternalKeyPair(kid: string): { privateKey: string; publicJwk: JWK } {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return { privateKey: JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid }), publicJwk: publicJwkOf(privateKey, kid) };
+}
+
+const publicJwk = z
+  .object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(1), kid: z.string().min(1) })
+  .passthrough()
+  .refine((jwk) => !('d' in jwk), 'a private key does not belong here: give only public keys');
+
+/** Issuer -> its public key set: what a subgraph trusts. */
+export type TrustedKeys = Record<string, JSONWebKeySet>;
+
+/** Parses INTERNAL_TRUSTED_KEYS: `{"<issuer>": {"keys": [<public Ed25519 JWK with kid>, ...]}, ...}`. */
+export const trustedKeysSchema = z
+  .string({ message: 'expected a JSON object of issuer -> public JWK set, e.g. {"gateway":{"keys":[...]}}' })
+  .transform((text, ctx): TrustedKeys => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected JSON: an object of issuer -> public JWK set, e.g. {"gateway":{"keys":[...]}}' });
+      return z.NEVER;
+    }
+    const parsed = z.record(z.string().min(1), z.object({ keys: z.array(publicJwk).min(1) })).safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      ctx.addIssue({ code: 'custom', message: `expected issuer -> {"keys":[public Ed25519 JWKs with kid]}: ${issue?.path.join('.')}: ${issue?.message}` });
+      return z.NEVER;
+    }
+    if (!parsed.data[GATEWAY_ISSUER]) {
+      ctx.addIssue({ code: 'custom', message: `must include the "${GATEWAY_ISSUER}" issuer's keys` });
+      return z.NEVER;
+    }
+    return parsed.data as TrustedKeys;
+  });
+
+/** Parses a private signing key variable (JWK JSON or PKCS8 PEM). */
+export const signingKeySchema = z.string({ message: 'expected a private Ed25519 key: a private JWK (JSON) or a PKCS8 PEM' }).transform((text, ctx) => {
+  try {
+    return parsePrivateKey(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** A key id: short, printable, no spaces. */
+export const keyIdSchema = z.string().regex(/^[\w.:-]{1,64}$/, 'expected a key id of 1-64 letters, digits, ".", ":", "_" or "-"');
+
+// --- signing ----------------------------------------------------------------------------------
+
+export interface InternalSigner {
+  readonly issuer: string;
+  /** A token for exactly this request; `claims` (the user) only from the gateway. */
+  sign(request: BoundRequest, claims?: Pick<InternalClaims, 'userId' | 'scopes'>, now?: number): Promise<string>;
+}
+
+export interface SignerOptions {
+  issuer: string;
+  privateKey: KeyObject;
+  keyId: string;
+  /** Lifetime of a token: it is used at once, so a few seconds. */
+  ttlSeconds?: number;
+}
+
+export function createInternalSigner({ issuer, privateKey, keyId, ttlSeconds = 5 }: SignerOptions): InternalSigner {
+  return {
+    issuer,
+    async sign(request, claims, now = Date.now()) {
+      const iat = Math.floor(now / 1000);
+      const payload: TokenPayload = { htm: request.method.toUpperCase(), htu: request.target, bh: bodyHash(request.body) };
+      if (claims?.scopes.length) payload.scope = claims.scopes.join(' ');
+      const jwt = new SignJWT({ ...payload })
+        .setProtectedHeader({ alg: ALGORITHM, kid: keyId, typ: 'shop-internal+jwt' })
+        .setIssuer(issuer)
+        .setAudience(request.audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ttlSeconds)
+        .setJti(randomUUID());
+      if (claims?.userId !== null && claims?.userId !== undefined) jwt.setSubject(String(claims.userId));
+      return jwt.sign(privateKey);
+    },
+  };
+}
+
+// --- verifying --------------------------------------------------------------------------------
+
+/** Remembers nonces for a while; answers whether this is the first time one is seen. */
+export interface NonceStore {
+  firstUse(nonce: string, ttlSeconds: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Nonces in this process: enough for one replica, not shared between replicas. */
+export function memoryNonceStore(): NonceStore {
+  const seen = new Map<string, number>();
+  let nextSweep = 0;
+  return {
+    async firstUse(nonce, ttlSeconds) {
+      const now = Date.now();
+      // Swept at most once a second, so the map stays as small as the window and costs little per request.
+      if (now >= nextSweep) {
+        for (const [key, expires] of seen) if (expires <= now) seen.delete(key);
+        nextSweep = now + 1000;
+      }
+      const expires = seen.get(nonce);
+      if (expires !== undefined && expires > now) return false;
+      seen.set(nonce, now + ttlSeconds * 1000);
+      return true;
+    },
+    async close() {
+      seen.clear();
+    },
+  };
+}
+
+/** The Redis commands the nonce store uses (ioredis' signature), so replicas share what they have seen. */
+export interface NonceRedis {
+  set(key: string, value: string, ex: 'EX', seconds: number, nx: 'NX'): Promise<'OK' | null>;
+  quit(): Promise<unknown>;
+}
+
+export function redisNonceStore(redis: NonceRedis, prefix: string): NonceStore {
+  return {
+    async firstUse(nonce, ttlSeconds) {
+      return (await redis.set(`${prefix}${nonce}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+    },
+    async close() {
+      await redis.quit();
+    },
+  };
+}
+
+export interface VerifierOptions {
+  /** This subgraph's name: tokens for any other audience are refused. */
+  audience: string;
+  trustedKeys: TrustedKeys;
+  /** How far `iat` may be from this host's clock, either way. */
+  maxSkewSeconds: number;
+  nonces: NonceStore;
+}
+
+export type InternalVerifier = (request: Omit<BoundRequest, 'audience'> & { token: string | undefined }, now?: number) => Promise<InternalClaims>;
+
+export function createInternalVerifier(options: VerifierOptions): InternalVerifier {
+  const keySets = new Map(Object.entries(options.trustedKeys).map(([issuer, jwks]) => [issuer, createLocalJWKSet(jwks)]));
+  const skew = options.maxSkewSeconds;
+  // A token is acceptable while |now - iat| <= skew, so remembering its nonce that long (and a second) closes replay.
+  const nonceTtl = 2 * skew + 1;
+
+  return async ({ token, method, target, body }, now = Date.now()) => {
+    if (!token) throw refused('INTERNAL_TOKEN_MISSING', 'This service answers only the gateway: the request carries no internal token.');
+    let issuer: string | undefined;
+    try {
+      if (decodeProtectedHeader(token).alg !== ALGORITHM) throw new Error('alg');
+      issuer = decodeJwt(token).iss;
+    } catch {
+      throw refused('INTERNAL_TOKEN_INVALID', 'The internal token is malformed.');
+    }
+    const keys = issuer === undefined ? undefined : keySets.get(issuer);
+    if (!keys || issuer === undefined) throw refused('INTERNAL_TOKEN_INVALID', 'The internal token is from an issuer this service does not trust.');
+
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        algorithms: [ALGORITHM],
+        issuer,
+        audience: options.audience,
+        clockTolerance: skew,
+        currentDate: new Date(now),
+        requiredClaims: ['iat', 'exp', 'jti', 'htm', 'htu', 'bh'],
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw refused('INTERNAL_TOKEN_EXPIRED', 'The internal token has expired.');
+      if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'aud') {
+        throw refused('INTERNAL_TOKEN_MISMATCH', `The internal token is for another service, not ${options.audience}.`);
+      }
+      throw refused('INTERNAL_TOKEN_INVALID', 'The internal token does not verify against the trusted keys.');
+    }
+
+    const iat = payload.iat as number;
+    const nowSeconds = now / 1000;
+    if (iat > nowSeconds + skew) throw refused('INTERNAL_TOKEN_EXPIRED', 'The internal token is issued in the future.');
+    if (iat < nowSeconds - skew) throw refused('INTERNAL_TOKEN_EXPIRED', 'The internal token is stale.');
+    if (payload.htm !== method.toUpperCase() || payload.htu !== target) {
+      throw refused('INTERNAL_TOKEN_MISMATCH', 'The internal token was signed for another method or path.');
+    }
+    if (payload.bh !== bodyHash(body)) throw refused('INTERNAL_TOKEN_MISMATCH', 'The request body is not the one the internal token was signed for.');
+
+    const hasUser = payload.sub !== undefined || payload.scope !== undefined;
+    if (hasUser && issuer !== GATEWAY_ISSUER) {
+      throw refused('INTERNAL_CLAIMS_NOT_ALLOWED', `Only the gateway may act for a user; "${issuer}" may call only as itself.`);
+    }
+    const userId = payload.sub === undefined ? null : Number(payload.sub);
+    if (userId !== null && !Number.isSafeInteger(userId)) throw refused('INTERNAL_TOKEN_INVALID', 'The internal token names an invalid user.');
+    if (payload.scope !== undefined && typeof payload.scope !== 'string') throw refused('INTERNAL_TOKEN_INVALID', 'The internal token has invalid scopes.');
+
+    // Last, so a refused token does not use up its nonce.
+    let first: boolean;
+    try {
+      first = await options.nonces.firstUse(`${issuer}:${String(payload.jti)}`, nonceTtl);
+    } catch {
+      // Without the store a replay cannot be told apart: refuse, but as our failure, so the gateway may retry.
+      throw new HttpError(503, 'INTERNAL_NONCE_STORE_UNAVAILABLE', 'Used internal tokens cannot be checked right now; retry.');
+    }
+    if (!first) {
+      throw refused('INTERNAL_TOKEN_REPLAYED', 'The internal token has already been used.');
+    }
+    return { userId, scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [], issuer };
+  };
 }
 
 function refused(code: string, message: string): HttpError {
   return new HttpError(401, code, message);
+}
+
+// --- a stack's keys ---------------------------------------------------------------------------
+
+export interface StackTrust {
+  /** The gateway's private key (JWK JSON) and key id. */
+  gateway: { privateKey: string; keyId: string; publicJwk: JWK };
+  /** Orders' own key, for its price look-ups at products. */
+  orders: { privateKey: string; keyId: string; publicJwk: JWK };
+  /** INTERNAL_SIGNING_KEY(_ID) for the gateway. */
+  gatewayEnv: Record<string, string>;
+  /** INTERNAL_TRUSTED_KEYS for a subgraph, and orders' own key for orders. */
+  subgraphEnv(name: string): Record<string, string>;
+}
+
+/**
+ * Fresh key pairs for a whole stack on one machine (`npm start`, tests, tools): the gateway's,
+ * trusted by every subgraph, and orders', trusted by products only (for prices).
+ */
+export function generateStackTrust(): StackTrust {
+  const suffix = randomUUID().slice(0, 8);
+  const pair = (issuer: string) => {
+    const keyId = `${issuer}-${suffix}`;
+    const { privateKey } = generateInternalKeyPair(keyId);
+    return { privateKey, keyId };
+  };
+  return stackTrustFrom({ gateway: pair(GATEWAY_ISSUER), orders: pair('orders') });
+}
+
+/** A stack's trust from its two private keys (another process's `generateStackTrust`). */
+export function stackTrustFrom(keys: { gateway: { privateKey: string; keyId: string }; orders: { privateKey: string; keyId: string } }): StackTrust {
+  const withPublic = (key: { privateKey: string; keyId: string }) => ({ ...key, publicJwk: publicJwkOf(parsePrivateKey(key.privateKey), key.keyId) });
+  const gateway = withPublic(keys.gateway);
+  const orders = withPublic(keys.orders);
+  return {
+    gateway,
+    orders,
+    gatewayEnv: { INTERNAL_SIGNING_KEY: gateway.privateKey, INTERNAL_SIGNING_KEY_ID: gateway.keyId },
+    subgraphEnv(name) {
+      const trusted: TrustedKeys = { [GATEWAY_ISSUER]: { keys: [gateway.publicJwk] } };
+      if (name === 'products') trusted.orders = { keys: [orders.publicJwk] };
+      return {
+        INTERNAL_TRUSTED_KEYS: JSON.stringify(trusted),
+        ...(name === 'orders' ? { INTERNAL_SIGNING_KEY: orders.privateKey, INTERNAL_SIGNING_KEY_ID: orders.keyId } : {}),
+      };
+    },
+  };
 }

@@ -3,6 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
+import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createLogger, type Logger } from '@shop/observability';
 import type { PrismaPg } from '@prisma/adapter-pg';
@@ -11,7 +12,17 @@ import { ConfigError, env, loadConfig } from './env.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { startServiceServer, type ServiceServer } from './http/service-server.ts';
 import type { Identity } from './identity.ts';
-import { ANONYMOUS_CLAIMS, SIGNATURE_HEADER, verifyInternalRequest } from './internal-auth.ts';
+import { HttpError } from './http/errors.ts';
+import {
+  ANONYMOUS_CLAIMS,
+  createInternalVerifier,
+  INTERNAL_TOKEN_HEADER,
+  memoryNonceStore,
+  redisNonceStore,
+  trustedKeysSchema,
+  type NonceStore,
+  type TrustedKeys,
+} from './internal-auth.ts';
 import { runService } from './main.ts';
 import { subgraphTelemetry } from './telemetry.ts';
 import type { ServiceMetrics } from '@shop/observability';
@@ -27,10 +38,15 @@ export const subgraphEnv = (defaultPort: number) =>
     // Only the gateway calls subgraphs, and entity batches of a big plan are legitimately large.
     MAX_BODY_BYTES: env.positiveInt(16 * 1024 * 1024, 256 * 1024 * 1024),
     LOG_LEVEL: env.logLevel(),
-    /** Shared with the gateway, which signs every request with it; at least 32 characters. */
-    INTERNAL_SIGNING_SECRET: env.secret(),
-    /** How old a gateway signature may be (clock skew between hosts included). */
-    SIGNATURE_MAX_AGE_SECONDS: env.positiveInt(30, 3600),
+    /**
+     * The public keys this subgraph accepts internal tokens from, by issuer:
+     * `{"gateway":{"keys":[...]},"orders":{"keys":[...]}}`. Only the gateway's may carry a user.
+     */
+    INTERNAL_TRUSTED_KEYS: trustedKeysSchema,
+    /** How far an internal token's issue time may be from this host's clock, either way. */
+    INTERNAL_TOKEN_MAX_SKEW_SECONDS: env.positiveInt(5, 60),
+    /** Redis where the nonces of used tokens are remembered, so replicas refuse a replay alike; in process without it. */
+    REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// URL').optional(),
     /**
      * `false` also serves unsigned requests (as anonymous): only so that gateways which cannot sign
      * can be benchmarked against ours. Refused in production.
@@ -82,11 +98,12 @@ export interface SubgraphServerOptions {
   production: boolean;
   maxBodyBytes: number;
   /**
-   * How requests are authenticated: signed by the gateway with `secret`. With `required: false`
-   * an unsigned request is served as anonymous (a signed one is still verified), and null
-   * serves everyone as anonymous: both only for benchmarking gateways that cannot sign.
+   * How requests are authenticated: an internal token signed by a key in `trustedKeys`. With
+   * `required: false` a request without a token is served as anonymous (a token is still
+   * verified), and null serves everyone as anonymous: both only for benchmarking gateways that
+   * cannot sign. `nonces` defaults to an in-process store.
    */
-  signature: { secret: string; required: boolean; maxAgeSeconds: number } | null;
+  signature: { trustedKeys: TrustedKeys; required: boolean; maxSkewSeconds: number; nonces?: NonceStore } | null;
 }
 
 export interface RunningSubgraph {
@@ -101,6 +118,12 @@ export async function startSubgraphServer<Ctx extends object>(
   options: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
   const telemetry = subgraphTelemetry<Ctx>(definition.name, options.production);
+  const { signature } = options;
+  const nonces = signature ? (signature.nonces ?? memoryNonceStore()) : null;
+  const verify =
+    signature && nonces
+      ? createInternalVerifier({ audience: definition.name, trustedKeys: signature.trustedKeys, maxSkewSeconds: signature.maxSkewSeconds, nonces })
+      : null;
   const apollo = new ApolloServer<Ctx>({
     schema: buildSubgraphSchema({
       typeDefs: definition.typeDefs,
@@ -120,11 +143,13 @@ export async function startSubgraphServer<Ctx extends object>(
     createGraphQLHandler(apollo, {
       maxBodyBytes: options.maxBodyBytes,
       prepare: async ({ req, rawBody, body }) => {
-        const { signature } = options;
+        // The gateway always POSTs; a GET would carry its operation in the query string, outside any body hash.
+        if (req.method !== 'POST') throw new HttpError(401, 'INTERNAL_POST_ONLY', 'This service answers only POST requests from the gateway.');
+        const token = req.headers[INTERNAL_TOKEN_HEADER];
         const identity =
-          signature === null || (!signature.required && req.headers[SIGNATURE_HEADER] === undefined)
+          verify === null || (!signature?.required && token === undefined)
             ? ANONYMOUS_CLAIMS
-            : verifyInternalRequest(signature.secret, req.headers, rawBody, { maxAgeSeconds: signature.maxAgeSeconds });
+            : await verify({ token: Array.isArray(token) ? token[0] : token, method: req.method, target: req.url ?? '/', body: rawBody });
         return { body, context: definition.createContext(identity) };
       },
     }),
@@ -144,6 +169,7 @@ export async function startSubgraphServer<Ctx extends object>(
     async close() {
       await server.close();
       await apollo.stop();
+      await nonces?.close();
     },
   };
 }
@@ -166,6 +192,9 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
     throw new ConfigError(['REQUIRE_SIGNATURE: must not be false in production (anyone who reaches the subgraph could use it)']);
   }
   const db = openDatabase(PrismaClient, config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const nonces = config.REDIS_URL
+    ? redisNonceStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }), 'shop:internal-nonce:')
+    : memoryNonceStore();
   try {
     const running = await startSubgraphServer(define(db.prisma), {
       host: config.HOST,
@@ -174,9 +203,10 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       production: config.NODE_ENV === 'production',
       maxBodyBytes: config.MAX_BODY_BYTES,
       signature: {
-        secret: config.INTERNAL_SIGNING_SECRET,
+        trustedKeys: config.INTERNAL_TRUSTED_KEYS,
         required: config.REQUIRE_SIGNATURE,
-        maxAgeSeconds: config.SIGNATURE_MAX_AGE_SECONDS,
+        maxSkewSeconds: config.INTERNAL_TOKEN_MAX_SKEW_SECONDS,
+        nonces,
       },
     });
     running.metrics.observePool(db.pool);
@@ -191,6 +221,7 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       },
     };
   } catch (error) {
+    await nonces.close();
     await db.close();
     throw error;
   }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/env.ts';
+import { generateStackTrust } from '../src/internal-auth.ts';
 import { subgraphEnv } from '../src/subgraph.ts';
 
 describe('loadConfig', () => {
   const schema = subgraphEnv(4001);
-  const secret = { INTERNAL_SIGNING_SECRET: 's'.repeat(32) };
+  const secret = generateStackTrust().subgraphEnv('accounts');
 
   it('applies defaults and coerces numbers', () => {
     const config = loadConfig(schema, { ...secret, DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' });
@@ -32,9 +33,10 @@ describe('loadConfig', () => {
     expect(config.PORT).toBe(4001);
   });
 
-  it('requires the signing secret shared with the gateway', () => {
-    expect(() => loadConfig(schema, { DATABASE_URL: 'postgresql://u@h/db', INTERNAL_SIGNING_SECRET: 'short' })).toThrow(
-      /INTERNAL_SIGNING_SECRET: expected a secret of at least 32 characters/,
+  it("requires the gateway's public keys", () => {
+    expect(() => loadConfig(schema, { DATABASE_URL: 'postgresql://u@h/db' })).toThrow(/INTERNAL_TRUSTED_KEYS: expected a JSON object of issuer -> public JWK set/);
+    expect(() => loadConfig(schema, { DATABASE_URL: 'postgresql://u@h/db', INTERNAL_TRUSTED_KEYS: '{"gateway":{"keys":[]}}' })).toThrow(
+      /INTERNAL_TRUSTED_KEYS: expected issuer -> \{"keys":\[public Ed25519 JWKs with kid\]\}/,
     );
   });
 

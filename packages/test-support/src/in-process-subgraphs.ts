@@ -19,15 +19,17 @@ export interface InProcessSubgraphs {
 
 /**
  * The five shop subgraphs in this process on ephemeral loopback ports, for the tools that
- * measure them (tests, budgets, the bench). `env` is every subgraph's environment (secret,
- * node env, ...); each gets its own database and orders gets the products URL.
+ * measure them (tests, budgets, the bench). `env` is every subgraph's environment (node env,
+ * ...), `envOf` a subgraph's own (its trusted keys); each gets its own database and orders gets
+ * the products URL.
  */
 export async function startSubgraphsInProcess(
   databaseUrls: Record<SubgraphName, string>,
   env: Record<string, string>,
   logger: Logger,
+  envOf: (name: SubgraphName) => Record<string, string> = () => ({}),
 ): Promise<InProcessSubgraphs> {
-  const base = (name: SubgraphName) => ({ PORT: '0', DATABASE_POOL_MAX: '5', ...env, DATABASE_URL: databaseUrls[name] });
+  const base = (name: SubgraphName) => ({ PORT: '0', DATABASE_POOL_MAX: '5', ...env, ...envOf(name), DATABASE_URL: databaseUrls[name] });
   // Products first: orders needs its URL for prices.
   const productsService = await products.start(loadConfig(products.env, base('products')), logger);
   const others = await Promise.allSettled([

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SubgraphName } from '@shop/db';
 import type { Logger } from '@shop/observability';
+import { generateStackTrust, type StackTrust } from '@shop/service-kit';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@shop/gateway';
 import { composeSupergraphFile, readSupergraphConfig } from '@shop/supergraph-tools';
 import { startSubgraphsInProcess, type InProcessSubgraphs } from './in-process-subgraphs.ts';
@@ -15,14 +15,16 @@ export interface InProcessSupergraphOptions {
   logger: Logger;
   /** NODE_ENV of every service (`test`, or `development` for call reports). */
   nodeEnv: string;
-  /** Shared by the gateways and the subgraphs; one of this run only when not given. */
-  signingSecret?: string;
+  /** The gateway's and orders' keys, and what each subgraph trusts; fresh ones of this run when not given. */
+  trust?: StackTrust;
   /** What every gateway started on it is configured with, under each start's own settings. */
   gatewayEnv?: Record<string, string>;
 }
 
 export interface InProcessSupergraph {
   subgraphs: InProcessSubgraphs;
+  /** The keys the gateways sign with and the subgraphs trust. */
+  trust: StackTrust;
   /** supergraph.yaml composed with the subgraphs' ports as routing URLs. */
   supergraphPath: string;
   /** The gateways' PERSISTED_DIR unless told otherwise; removed by stop(). */
@@ -38,8 +40,9 @@ export interface InProcessSupergraph {
  * What the tests (./stack) and `npm run budgets` run operations against.
  */
 export async function startInProcessSupergraph(options: InProcessSupergraphOptions): Promise<InProcessSupergraph> {
-  // Without a secret given, the subgraphs answer nothing but this run's gateways.
-  const serviceEnv = { NODE_ENV: options.nodeEnv, INTERNAL_SIGNING_SECRET: options.signingSecret ?? randomBytes(32).toString('hex') };
+  // Without keys given, the subgraphs answer nothing but this run's gateways.
+  const trust = options.trust ?? generateStackTrust();
+  const serviceEnv = { NODE_ENV: options.nodeEnv };
   const dir = await mkdtemp(join(tmpdir(), 'shop-supergraph-'));
   const gateways: RunningGateway[] = [];
   let subgraphs: InProcessSubgraphs | undefined;
@@ -49,13 +52,14 @@ export async function startInProcessSupergraph(options: InProcessSupergraphOptio
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const started = await startSubgraphsInProcess(options.databaseUrls, serviceEnv, options.logger);
+    const started = await startSubgraphsInProcess(options.databaseUrls, serviceEnv, options.logger, (name) => trust.subgraphEnv(name));
     subgraphs = started;
     const supergraphPath = join(dir, 'supergraph.graphql');
     await composeSupergraphFile(await readSupergraphConfig(SUPERGRAPH_YAML), supergraphPath, { routingUrls: started.urls });
     const persistedDir = join(dir, 'persisted');
     return {
       subgraphs: started,
+      trust,
       supergraphPath,
       persistedDir,
       async startGateway(env = {}) {
@@ -64,6 +68,7 @@ export async function startInProcessSupergraph(options: InProcessSupergraphOptio
             PORT: '0',
             HOST: '127.0.0.1',
             ...serviceEnv,
+            ...trust.gatewayEnv,
             SUPERGRAPH_PATH: supergraphPath,
             PERSISTED_DIR: persistedDir,
             ...options.gatewayEnv,

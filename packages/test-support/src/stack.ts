@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { mapSubgraphs, type SubgraphName } from '@shop/db';
 import { createLogger } from '@shop/observability';
-import type { SqlStats } from '@shop/service-kit';
+import type { SqlStats, StackTrust } from '@shop/service-kit';
 import type { RunningGateway } from '@shop/gateway';
 // The databases global-setup provides to every test file (its `ProvidedContext` declaration).
 import type {} from './global-setup.ts';
@@ -33,6 +33,8 @@ export interface TestStack {
   gatewayUrl: string;
   subgraphUrls: Record<SubgraphName, string>;
   supergraphPath: string;
+  /** The keys of this stack: the gateway's (which only the gateway should hold) and orders'. */
+  trust: StackTrust;
   /** SQL statements each subgraph has sent so far. */
   sqlStats: Record<SubgraphName, SqlStats>;
   /** Runs `fn` and returns, per subgraph, the SQL statements sent and the requests (fetches) answered meanwhile. */
@@ -59,9 +61,6 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-/** Shared by the test gateway and subgraphs, as INTERNAL_SIGNING_SECRET is in a deployment. */
-export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
-
 /**
  * The real services, in this process, over real HTTP on ephemeral loopback ports, on the
  * seeded PostgreSQL databases of this test run.
@@ -72,7 +71,6 @@ export async function startTestStack(options: { gatewayEnv?: Record<string, stri
     databaseUrls: inject('databaseUrls'),
     logger: createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent'),
     nodeEnv: 'test',
-    signingSecret: TEST_SIGNING_SECRET,
     gatewayEnv: { SUPERGRAPH_POLL_MS: '50', REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix },
   });
   const hangingSubgraphs: HangingSubgraph[] = [];
@@ -95,6 +93,7 @@ export async function startTestStack(options: { gatewayEnv?: Record<string, stri
     gatewayUrl: gateway.url,
     subgraphUrls: subgraphs.urls,
     supergraphPath: supergraph.supergraphPath,
+    trust: supergraph.trust,
     sqlStats: subgraphs.sqlStats,
     async measure(fn) {
       const before = subgraphs.counts();

@@ -1,4 +1,4 @@
-import { defineSubgraph, env, type SubgraphContext } from '@shop/service-kit';
+import { createInternalSigner, defineSubgraph, env, keyIdSchema, signingKeySchema, type SubgraphContext } from '@shop/service-kit';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { remotePriceCatalog, type PriceCatalog } from './price-catalog.ts';
@@ -22,6 +22,14 @@ export const orders = defineSubgraph({
   env: {
     /** The products subgraph, which owns prices; orders snapshot them when placed. */
     PRODUCTS_SUBGRAPH_URL: env.httpUrl().default('http://127.0.0.1:4002/graphql'),
+    /** Orders' own private key (Ed25519 JWK or PKCS8 PEM) for its calls to products; products trusts its public key as issuer "orders". */
+    INTERNAL_SIGNING_KEY: signingKeySchema,
+    INTERNAL_SIGNING_KEY_ID: keyIdSchema,
   },
-  context: (config): OrdersParts => ({ prices: remotePriceCatalog(config.PRODUCTS_SUBGRAPH_URL, config.INTERNAL_SIGNING_SECRET) }),
+  context: (config): OrdersParts => ({
+    prices: remotePriceCatalog(
+      config.PRODUCTS_SUBGRAPH_URL,
+      createInternalSigner({ issuer: 'orders', privateKey: config.INTERNAL_SIGNING_KEY, keyId: config.INTERNAL_SIGNING_KEY_ID }),
+    ),
+  }),
 });

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { tracedCall } from '@shop/observability';
-import { signInternalRequest } from '@shop/service-kit';
+import { INTERNAL_TOKEN_HEADER, type InternalSigner } from '@shop/service-kit';
 
 /** Current prices in cents by upc; a upc missing from the map is not a product. */
 export type PriceCatalog = (upcs: readonly string[]) => Promise<Map<string, number>>;
@@ -12,7 +12,9 @@ const ENTITIES_QUERY =
  * Prices belong to the products subgraph, so an order snapshots them from there at the
  * moment it is placed: one batched _entities call per order, however many lines it has.
  */
-export function remotePriceCatalog(productsUrl: string, signingSecret: string, timeoutMs = 5_000): PriceCatalog {
+export function remotePriceCatalog(productsUrl: string, signer: InternalSigner, timeoutMs = 5_000): PriceCatalog {
+  const { pathname, search } = new URL(productsUrl);
+  const target = `${pathname}${search}`;
   return async (upcs) => {
     const requestBody = JSON.stringify({
       query: ENTITIES_QUERY,
@@ -20,14 +22,15 @@ export function remotePriceCatalog(productsUrl: string, signingSecret: string, t
     });
     let body: { data?: { _entities?: Array<{ upc: string; price: number } | null> }; errors?: unknown[] };
     try {
+      const token = await signer.sign({ audience: 'products', method: 'POST', target, body: requestBody });
       const response = await tracedCall('products', (traceHeaders) =>
         fetch(productsUrl, {
           method: 'POST',
-          // Orders calls products as itself: no user's claims travel with a price lookup.
+          // Orders calls products as itself, with its own key: no user's claims travel with a price lookup.
           headers: {
             'content-type': 'application/json',
             ...traceHeaders,
-            ...signInternalRequest(signingSecret, requestBody, { userId: null, scopes: [], issuer: 'orders' }),
+            [INTERNAL_TOKEN_HEADER]: token,
           },
           body: requestBody,
           signal: AbortSignal.timeout(timeoutMs),

@@ -7,14 +7,13 @@
  * Flags mirror the BENCH_* variables: --duration 12 --warmup 3 --connections 50 --rounds 3
  * --sets reference,shop --gateways apollo,ours --scenarios benchmark,me --output path|-
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { withDatabase } from '@shop/db';
-import { loadConfig } from '@shop/service-kit';
+import { generateStackTrust, loadConfig } from '@shop/service-kit';
 import { declareEnforcedSecurityFeatures } from '@shop/gateway';
 import { LOCAL_POSTGRES_URL, LOCAL_REDIS_URL } from '@shop/test-support';
 import { bundledEntry, GATEWAYS, type GatewaySpec } from './gateways.ts';
@@ -60,7 +59,7 @@ const { values: flags } = parseArgs({
 });
 const fromFlags = Object.fromEntries(Object.entries(flags).map(([k, v]) => [`BENCH_${k.toUpperCase()}`, v]));
 const options = loadConfig(benchEnv, { ...process.env, ...fromFlags });
-const SIGNING_SECRET = randomBytes(32).toString('hex');
+const TRUST = generateStackTrust();
 /**
  * Our gateway as deployed, with two deployment policies out of the way: rate limits (the load
  * comes from one address, far above any per-IP limit a deployment would set) and the cost limit
@@ -68,7 +67,7 @@ const SIGNING_SECRET = randomBytes(32).toString('hex');
  * computed on every request (measure mode), so its price is in the numbers.
  */
 const OURS_BENCH_ENV = {
-  INTERNAL_SIGNING_SECRET: SIGNING_SECRET,
+  ...TRUST.gatewayEnv,
   RATE_LIMIT_IP: '10000000',
   RATE_LIMIT_CLIENT: '10000000',
   COST_MODE: 'measure',
@@ -83,10 +82,10 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
   if (scenarios.length === 0) continue;
   console.log(`\n== ${set} subgraphs`);
   // Our gateway signs its subgraph requests (that cost is measured); the peers cannot, so the
-  // shop subgraphs run with signatures checked but not required for this benchmark only.
+  // shop subgraphs run with tokens checked but not required for this benchmark only.
   const host = await startSubgraphHost(set, {
     BENCH_DATABASE_URL: options.BENCH_DATABASE_URL,
-    INTERNAL_SIGNING_SECRET: SIGNING_SECRET,
+    BENCH_TRUST: JSON.stringify({ gateway: TRUST.gateway, orders: TRUST.orders }),
     REQUIRE_SIGNATURE: 'false',
   });
   // Every gateway runs for the whole set (idle ones cost no CPU), so each round can measure them

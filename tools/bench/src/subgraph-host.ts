@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@shop/observability';
+import { stackTrustFrom } from '@shop/service-kit';
 import { subgraphDatabaseUrls } from '@shop/db';
 import { composeSupergraphFile, readSupergraphConfig, type SupergraphConfig } from '@shop/supergraph-tools';
 import { SUPERGRAPH_YAML } from '@shop/test-support';
@@ -45,14 +46,13 @@ async function hostShop(): Promise<Hosted> {
   const databaseUrls = subgraphDatabaseUrls(process.env.BENCH_DATABASE_URL);
   // Kept between runs: seeded on first use only.
   await seededDatabases(databaseUrls);
+  if (!process.env.BENCH_TRUST) throw new Error('BENCH_TRUST is not set (the bench passes its gateway\'s and orders\' keys)');
+  const trust = stackTrustFrom(JSON.parse(process.env.BENCH_TRUST) as Parameters<typeof stackTrustFrom>[0]);
   const subgraphs = await startSubgraphsInProcess(
     databaseUrls,
-    {
-      LOG_LEVEL: 'warn',
-      INTERNAL_SIGNING_SECRET: process.env.INTERNAL_SIGNING_SECRET ?? '',
-      REQUIRE_SIGNATURE: process.env.REQUIRE_SIGNATURE ?? 'true',
-    },
+    { LOG_LEVEL: 'warn', REQUIRE_SIGNATURE: process.env.REQUIRE_SIGNATURE ?? 'true' },
     logger,
+    (name) => trust.subgraphEnv(name),
   );
   return {
     config: await readSupergraphConfig(SUPERGRAPH_YAML),

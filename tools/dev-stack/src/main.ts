@@ -3,14 +3,13 @@
  * embedded PostgreSQL (PGlite) whose data is kept in .data/; with it set, on that server
  * (one database per subgraph). Migrations and the seed run on first start.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SUBGRAPHS, isSeeded, prepareDatabases, seed, subgraphDatabaseUrls, type SubgraphName } from '@shop/db';
 import { startEmbeddedPostgres } from '@shop/db/embedded';
 import { createLogger } from '@shop/observability';
-import { env, loadConfig, runService } from '@shop/service-kit';
+import { env, generateStackTrust, loadConfig, runService } from '@shop/service-kit';
 import { composeSupergraphFile, readSupergraphConfig } from '@shop/supergraph-tools';
 import { gatewayNodeFlags } from './heap.ts';
 import { bundleService } from './bundle.ts';
@@ -29,15 +28,15 @@ const stackEnv = z.object({
   SUPERGRAPH_PATH: z.string().min(1).default(root('gateway/supergraph.graphql')),
   PORT: env.port(4000),
   LOG_LEVEL: env.logLevel(),
-  /** Shared by the gateway and the subgraphs; a fresh random one per start when unset. */
-  INTERNAL_SIGNING_SECRET: env.secret().optional(),
 });
 
 await runService('stack', async () => {
   const startedAt = performance.now();
   const config = loadConfig(stackEnv);
   const logger = createLogger('stack', config.LOG_LEVEL);
-  const signingSecret = config.INTERNAL_SIGNING_SECRET ?? randomBytes(32).toString('hex');
+  // Fresh key pairs per start (the gateway's, trusted by every subgraph; orders', trusted by
+  // products): nothing to configure, and no key of a development stack outlives it.
+  const trust = generateStackTrust();
 
   let stopDatabase = async () => {};
   const supervisor = new Supervisor(logger);
@@ -112,7 +111,7 @@ await runService('stack', async () => {
             PORT: url.port,
             DATABASE_URL: databaseUrls[name],
             PRODUCTS_SUBGRAPH_URL: routing.get('products')?.href ?? '',
-            INTERNAL_SIGNING_SECRET: signingSecret,
+            ...trust.subgraphEnv(name),
             LOG_LEVEL: config.LOG_LEVEL,
           },
         });
@@ -123,7 +122,7 @@ await runService('stack', async () => {
       entry: gatewayEntry,
       nodeFlags: gatewayNodeFlags(process.env),
       healthUrl: `http://127.0.0.1:${config.PORT}/ready`,
-      env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, INTERNAL_SIGNING_SECRET: signingSecret, LOG_LEVEL: config.LOG_LEVEL },
+      env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, ...trust.gatewayEnv, LOG_LEVEL: config.LOG_LEVEL },
     });
   }
 });

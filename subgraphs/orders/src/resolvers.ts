@@ -1,4 +1,4 @@
-import { DateTimeScalar, forbidden, pageSize, parseIntId, unauthenticated } from '@shop/service-kit';
+import { DateTimeScalar, forbidden, pageSize, parseIntId, requireScope, unauthenticated } from '@shop/service-kit';
 import type { Order } from './generated/prisma/client.ts';
 import type { Resolvers } from './generated/resolvers.ts';
 import { placeOrder, type OrderWithLines } from './place-order.ts';
@@ -32,6 +32,7 @@ export const resolvers: Resolvers = {
   Mutation: {
     placeOrder: (_root, args, { identity, prisma, prices }) => {
       if (identity.userId === null) throw unauthenticated('Sign in to place an order.');
+      requireScope(identity, 'orders:write');
       return placeOrder(prisma, prices, identity.userId, args);
     },
   },

@@ -1,4 +1,4 @@
-import { DateTimeScalar, pageSize, parseIntId, unauthenticated } from '@shop/service-kit';
+import { DateTimeScalar, pageSize, parseIntId, requireScope, unauthenticated } from '@shop/service-kit';
 import type { Resolvers } from './generated/resolvers.ts';
 import { parseAddReviewInput } from './add-review.ts';
 
@@ -30,6 +30,7 @@ export const resolvers: Resolvers = {
   Mutation: {
     addReview: async (_root, { input }, { identity, prisma }) => {
       if (identity.userId === null) throw unauthenticated('Sign in to add a review.');
+      requireScope(identity, 'reviews:write');
       // The schema makes the types right; the rules (rating 1 to 5, body length...) are checked here.
       const review = parseAddReviewInput(input);
       return prisma.review.create({

@@ -137,6 +137,20 @@ describe('nonce stores', () => {
     expect(await redis.ttl(`${prefix}a`)).toBeGreaterThan(0);
     await redis.del(`${prefix}a`, `${prefix}b`);
   });
+
+  it('in Redis, let one replica refuse a token another replica has already accepted', async () => {
+    const prefix = `test:nonce:${process.pid}:${Date.now()}:replicas:`;
+    const replica = () =>
+      createInternalVerifier({ audience: 'orders', trustedKeys: trustedBy('orders'), maxSkewSeconds: 5, nonces: redisNonceStore(redis, prefix) });
+    const token = await gateway.sign(request, user);
+    expect(await replica()({ ...request, token })).toMatchObject({ userId: 7 });
+    expect(await refusal(replica()({ ...request, token }))).toBe('INTERNAL_TOKEN_REPLAYED');
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys).toHaveLength(1);
+    // Remembered only as long as the token could be accepted.
+    expect(await redis.ttl(keys[0]!)).toBeLessThanOrEqual(11);
+    await redis.del(...keys);
+  });
 });
 
 describe('key configuration', () => {

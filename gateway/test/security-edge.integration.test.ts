@@ -121,3 +121,26 @@ describe('trusted documents for unregistered callers', () => {
     expect(home.body.data?.topProducts).toHaveLength(2);
   });
 });
+
+describe('trusted documents under enforce', () => {
+  it('let no free-form operation in over GET or inside a batch, beside a published one', async () => {
+    const setup = await gatewayWith({});
+    const apiKey = 'shop_partner_get_key_0123456789abcdef';
+    const listed = { id: 'op-partner-top', name: 'PartnerTop', type: 'query' as const, body: 'query PartnerTop { topProducts(first: 1) { upc } }' };
+    await setup.store.putClient({ name: 'partner', policy: 'enforce', apiKeyHash: sha256(apiKey), createdAt: new Date().toISOString() });
+    await setup.store.publishManifest('partner', 'catalog', [listed]);
+    const gateway = await setup.start();
+    const headers = { 'x-api-key': apiKey, 'apollo-require-preflight': 'true' };
+    const byId = { extensions: { persistedQuery: { version: 1, sha256Hash: listed.id } } };
+
+    const get = (params: Record<string, string>) =>
+      fetch(`${gateway.url}?${new URLSearchParams(params)}`, { headers }).then(async (r) => ({ status: r.status, body: (await r.json()) as Body }));
+    const freeGet = await get({ query: '{ users(first: 5) { id email } }' });
+    expect([freeGet.status, freeGet.body.errors?.[0]?.extensions?.code]).toEqual([400, 'PERSISTED_QUERY_REQUIRED']);
+    const listedGet = await get({ extensions: JSON.stringify(byId.extensions) });
+    expect([listedGet.status, listedGet.body.data?.topProducts]).toEqual([200, [expect.objectContaining({ upc: expect.any(String) })]]);
+
+    const batch = await post(gateway.url, [byId, { query: '{ users(first: 5) { id email } }' }], headers);
+    expect([batch.status, batch.body.errors?.[0]?.extensions?.code]).toEqual([400, 'PERSISTED_QUERY_REQUIRED']);
+  });
+});

@@ -84,6 +84,8 @@ describe('call reports', () => {
     const reported = await post(cached.url, { query: TOP }, REPORT);
     expect(reported.body.errors).toBeUndefined();
     expect(reported.body).toHaveProperty('extensions.callReport');
+    // Nor may an HTTP cache in front of the gateway keep it.
+    expect(reported.headers.get('cache-control')).toBe('no-store');
 
     let plain!: Answer;
     const afterReport = await stack.measure(async () => {

@@ -111,4 +111,6 @@ function attachReport<Ctx extends BaseContext>(
         }
       : { operation: context.operationName ?? null, calls };
   body.singleResult.extensions = { ...body.singleResult.extensions, callReport: report };
+  // The report (query plan, SQL text) is for the developer who asked: no HTTP cache on the way may keep it.
+  context.response.http.headers.set('cache-control', 'no-store');
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { GraphQLError } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '@shop/observability';
 import { established, type Exchange, type Stage } from '../exchange.ts';
@@ -48,6 +49,10 @@ export function createRateLimiter(options: RateLimitOptions, logger: Logger) {
   const perClient = make(options.perClient, 'client');
   const ceiling = options.clientCeiling > 0 ? make(options.clientCeiling, 'client-ceiling') : null;
   const failures = make(options.authFailures, 'auth-failures');
+  // Addresses this process saw fail within the window: only their counters are read before
+  // verifying, so a request with good credentials costs no extra look-up. A failure elsewhere is
+  // still counted in the shared counter, and the first one this process sees marks the address.
+  const suspects = new LRUCache<string, true>({ max: 100_000, ttl: options.windowSeconds * 1000 });
 
   const refusal = (scope: string, limit: number, msBeforeNext: number) => {
     const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
@@ -90,6 +95,7 @@ export function createRateLimiter(options: RateLimitOptions, logger: Logger) {
     },
     /** Refuses an address that has failed credentials too often in this window. */
     async refuseIfFailingCredentials(ip: string): Promise<void> {
+      if (!suspects.has(ip)) return;
       let seen: RateLimiterRes | null;
       try {
         seen = await failures.get(ip);
@@ -100,7 +106,10 @@ export function createRateLimiter(options: RateLimitOptions, logger: Logger) {
       if (seen && seen.consumedPoints >= options.authFailures) throw refusal('IP address after failed credentials', options.authFailures, seen.msBeforeNext);
     },
     /** Counts a failed credential against the address; the one over the limit is answered 429. */
-    credentialFailed: (ip: string) => consume(failures, ip, 'IP address after failed credentials', options.authFailures),
+    credentialFailed(ip: string): Promise<RateLimitState> {
+      suspects.set(ip, true);
+      return consume(failures, ip, 'IP address after failed credentials', options.authFailures);
+    },
   };
 }
 export type RateLimiter = ReturnType<typeof createRateLimiter>;

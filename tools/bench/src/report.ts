@@ -46,7 +46,7 @@ function commit(): string {
 
 const WHAT_IS_MEASURED = `Measured on the full gateway: every request of ours passes authentication, the trusted-document policy, the operation
 limits, admission control (at most 16 executions at once), cost estimation (measure mode: the reference schema has no
-\`@listSize\`), \`@authenticated\`/\`@requiresScopes\` enforcement, telemetry (no exporter) and HMAC-signed subgraph
+\`@listSize\`), \`@authenticated\`/\`@requiresScopes\` enforcement, telemetry (no exporter) and Ed25519-signed subgraph
 requests; rate limits are set out of reach (one load generator on one address). Ours runs as \`npm start\` runs it: bundled
 (\`gateway/dist/main.js\`) under plain \`node\` with its default 192 MB heap cap (\`GATEWAY_HEAP_MB\`); the peers are bundled
 and run the same way, with V8's default heap. The peers get the shop supergraph with the security features declared

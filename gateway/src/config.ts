@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, env, keyIdSchema, loadConfig, signingKeySchema } from '@shop/service-kit';
+import { ConfigError, env, keyIdSchema, loadConfig, REDIS_DEFAULTS, signingKeySchema } from '@shop/service-kit';
 import { clientNameSchema } from './persisted/records.ts';
 
 /** Shipped only so `npm start` works with no set-up; the gateway refuses it in production. */
@@ -65,6 +65,13 @@ export const gatewayEnv = z
     PERSISTED_DIR: z.string().min(1).default(DEFAULT_PERSISTED_DIR),
     /** Key prefix of all the gateway's Redis keys; lets several environments (or test runs) share one Redis. */
     REDIS_PREFIX: z.string().regex(/^\S{1,100}$/, 'expected 1-100 characters without spaces, e.g. "shop:"').default('shop:'),
+    /**
+     * The longest a Redis command may take before it counts as failed and its fallback answers
+     * (a miss, pass-through, the in-process limiter): what a hung Redis can cost a request.
+     */
+    REDIS_COMMAND_TIMEOUT_MS: env.positiveInt(REDIS_DEFAULTS.commandTimeoutMs, 60_000),
+    /** The longest one attempt to (re)connect to Redis may take. */
+    REDIS_CONNECT_TIMEOUT_MS: env.positiveInt(REDIS_DEFAULTS.connectTimeoutMs, 60_000),
     APQ_TTL_SECONDS: env.positiveInt(24 * 3600, 30 * 24 * 3600),
     /** Policy for callers that are not a registered client. */
     PQ_DEFAULT_POLICY: policy.default('off'),

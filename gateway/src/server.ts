@@ -1,9 +1,8 @@
 import { ApolloServer } from '@apollo/server';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
-import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '@shop/observability';
-import { startServiceServer, type ServiceServer } from '@shop/service-kit';
+import { openRedis, startServiceServer, type RedisConnectionOptions, type ServiceServer } from '@shop/service-kit';
 import { federatedGateway } from './apollo/federated-gateway.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { authOptions, type GatewayConfig } from './config.ts';
@@ -37,28 +36,42 @@ export interface RunningGateway {
  */
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.LOG_LEVEL)): Promise<RunningGateway> {
   const telemetry = gatewayTelemetry({ production: config.NODE_ENV === 'production' });
-  // One connection for commands; the persisted store and the response cache open their own.
-  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableAutoPipelining: true }) : undefined;
-  redis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+  // One connection per use, so each is measured and degrades on its own (redis_up{component}).
+  const timeouts = { logger, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS };
+  const redisFor = (options: Omit<RedisConnectionOptions, keyof typeof timeouts>) => {
+    if (!config.REDIS_URL) return undefined;
+    const connection = openRedis(config.REDIS_URL, { ...timeouts, ...options });
+    telemetry.metrics.observeRedis(connection);
+    return connection;
+  };
+  const apqRedis = redisFor({ component: 'apq', degradesTo: 'answers PERSISTED_QUERY_NOT_FOUND to hash-only queries (clients resend the query)', autoPipelining: true });
+  const rateLimitRedis = redisFor({ component: 'rate_limit', degradesTo: 'counts rate limits in this process only' });
+  const responseRedis =
+    config.RESPONSE_CACHE === 'redis' ? redisFor({ component: 'response_cache', degradesTo: 'is passed through (answers are executed, not stored)', autoPipelining: true }) : undefined;
 
+  const store = openPersistedStore({ redisUrl: config.REDIS_URL, dir: config.PERSISTED_DIR, redisPrefix: `${config.REDIS_PREFIX}pq:`, ...timeouts });
+  if (store.health) telemetry.metrics.observeRedis(store.health);
   const registry = new PersistedRegistry(
-    openPersistedStore({
-      redisUrl: config.REDIS_URL,
-      dir: config.PERSISTED_DIR,
-      redisPrefix: `${config.REDIS_PREFIX}pq:`,
-      onError: (error: unknown) => logger.warn({ err: error }, 'persisted store error'),
-    }),
+    store,
     logger,
     // Published operations keep their own metric labels, never folded into "other".
     (snapshot) => telemetry.metrics.operations.allow([...snapshot.operations.values()].flatMap((ops) => [...ops.values()].map((op) => op.name))),
   );
-  await registry.start();
+  // The other connections come up meanwhile; until they do, their operations fall back.
+  const closeRedis = () => Promise.all([apqRedis?.close(), rateLimitRedis?.close(), responseRedis?.close()]);
+  try {
+    await Promise.all([registry.start(), apqRedis?.settled(), rateLimitRedis?.settled(), responseRedis?.settled()]);
+  } catch (error) {
+    // Without its clients and manifests the gateway cannot tell who may call: it does not start.
+    await Promise.all([closeRedis(), store.close()]);
+    throw error;
+  }
 
   const sharing = config.INBOUND_DEDUP || config.RESPONSE_CACHE !== 'off';
   const operationKinds = sharing ? new OperationKinds() : null;
   const responseStore =
-    config.RESPONSE_CACHE === 'redis'
-      ? redisStore(config.REDIS_URL!, (error) => logger.warn({ err: error }, 'response cache Redis error'))
+    responseRedis
+      ? redisStore(responseRedis)
       : config.RESPONSE_CACHE === 'memory'
         ? memoryStore(config.RESPONSE_CACHE_MAX_MB * 2 ** 20)
         : null;
@@ -84,7 +97,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         clientCeiling: config.RATE_LIMIT_CLIENT_CEILING,
         authFailures: config.RATE_LIMIT_AUTH_FAILURES,
         windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
-        redis,
+        redis: rateLimitRedis,
         keyPrefix: `${config.REDIS_PREFIX}rl`,
       },
       logger,
@@ -110,7 +123,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     parseOptions: { maxTokens: config.MAX_TOKENS },
     persistedQueries: {
       ttl: config.APQ_TTL_SECONDS,
-      ...(redis ? { cache: new RedisKeyValueCache(redis, `${config.REDIS_PREFIX}apq:`, config.APQ_TTL_SECONDS) } : {}),
+      ...(apqRedis ? { cache: new RedisKeyValueCache(apqRedis, `${config.REDIS_PREFIX}apq:`, config.APQ_TTL_SECONDS) } : {}),
     },
     documentStore: new InMemoryLRUCache<DocumentNode>({ maxSize: config.DOCUMENT_CACHE_MB * 2 ** 20, sizeCalculation: InMemoryLRUCache.sizeCalculation }),
     plugins: apolloPlugins(parts, federated.costDirectives),
@@ -137,8 +150,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       await apollo.stop();
       await transport.close();
       await registry.close();
-      redis?.disconnect();
-      await responseStore?.close();
+      await Promise.all([closeRedis(), responseStore?.close()]);
     },
   };
 }

@@ -9,6 +9,14 @@ export interface AdmissionLike {
   readonly maxConcurrent: number;
 }
 
+/** A Redis connection's state (service-kit's RedisConnection): read at each scrape, degradations as they happen. */
+export interface RedisHealthLike {
+  readonly component: string;
+  isUp(): boolean;
+  degradedOperations(): number;
+  onDegraded(listener: () => void): void;
+}
+
 /** The pool numbers node-postgres exposes; read when Prometheus scrapes, not per query. */
 export interface PoolLike {
   readonly totalCount: number;
@@ -54,6 +62,13 @@ export function createServiceMetrics(service: string, options: { maxOperations?:
   const operations = new BoundedLabel(options.maxOperations ?? 200);
   const clients = new BoundedLabel(50, 'unknown');
   const registers = [registry];
+  const redisConnections = new Set<RedisHealthLike>();
+  const redisDegraded = new Counter({
+    name: 'redis_degraded_operations_total',
+    help: 'Operations answered by their fallback because Redis was unavailable (a miss, pass-through, the in-process limiter or nonce store), by component.',
+    labelNames: ['component'] as const,
+    registers,
+  });
 
   const metrics = {
     registry,
@@ -146,6 +161,23 @@ export function createServiceMetrics(service: string, options: { maxOperations?:
           this.set({ state: 'max' }, admission.maxConcurrent);
         },
       });
+    },
+    redisUp: new Gauge({
+      name: 'redis_up',
+      help: 'Whether the Redis connection of a component (apq, rate_limit, response_cache, persisted, nonce) is usable: 1, or 0 while its operations fall back.',
+      labelNames: ['component'] as const,
+      registers,
+      collect() {
+        for (const connection of redisConnections) this.set({ component: connection.component }, connection.isUp() ? 1 : 0);
+      },
+    }),
+    redisDegraded,
+    /** Reports a Redis connection's state at every scrape and counts its degraded operations. */
+    observeRedis(connection: RedisHealthLike): void {
+      redisConnections.add(connection);
+      const labels = { component: connection.component };
+      redisDegraded.inc(labels, connection.degradedOperations());
+      connection.onDegraded(() => redisDegraded.inc(labels));
     },
     /** GET /metrics in Prometheus' text format. */
     async handler(_req: IncomingMessage, res: ServerResponse): Promise<void> {

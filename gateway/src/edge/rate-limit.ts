@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import { GraphQLError } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '@shop/observability';
+import type { RedisConnection } from '@shop/service-kit';
 import { established, type Exchange, type Stage } from '../exchange.ts';
 
 export interface RateLimitOptions {
@@ -16,7 +16,7 @@ export interface RateLimitOptions {
   authFailures: number;
   windowSeconds: number;
   /** Shared counters across replicas; in-process when absent. */
-  redis?: Redis | undefined;
+  redis?: RedisConnection | undefined;
   keyPrefix?: string;
 }
 
@@ -29,21 +29,44 @@ export interface RateLimitState {
 /** What a credential failure is refused with (see `authenticate` and `identifyClient`). */
 const CREDENTIAL_FAILURES = new Set(['UNAUTHENTICATED', 'INVALID_API_KEY']);
 
+/** The two calls the limits make, whichever limiter answers them. */
+interface Limiter {
+  consume(key: string): Promise<RateLimiterRes>;
+  get(key: string): Promise<RateLimiterRes | null>;
+}
+
+/** A refusal (over the limit) is an answer from Redis, not a failure of it: carried out of `attempt` as a value. */
+type Outcome = { allowed: RateLimiterRes } | { refused: RateLimiterRes };
+const outcome = (consumed: Promise<RateLimiterRes>): Promise<Outcome> =>
+  consumed.then(
+    (allowed) => ({ allowed }),
+    (error: unknown) => {
+      if (error instanceof RateLimiterRes) return { refused: error };
+      throw error;
+    },
+  );
+const unwrap = (result: Outcome): RateLimiterRes => {
+  if ('refused' in result) throw result.refused;
+  return result.allowed;
+};
+
 /**
- * Fixed-window limits, in Redis so every replica counts the same requests. If Redis is
- * unreachable, an in-process limiter takes over (insurance), so a Redis outage degrades limits to
- * per-replica instead of taking the gateway down.
+ * Fixed-window limits, in Redis so every replica counts the same requests. While Redis is
+ * unavailable (refused, or hung past REDIS_COMMAND_TIMEOUT_MS), an in-process limiter answers
+ * instead (insurance), so an outage degrades limits to per-replica instead of failing or delaying
+ * requests; they are counted in Redis again as soon as it answers.
  */
 export function createRateLimiter(options: RateLimitOptions, logger: Logger) {
-  const make = (points: number, name: string): RateLimiterAbstract => {
+  const make = (points: number, name: string): Limiter => {
     const base = { points, duration: options.windowSeconds, keyPrefix: `${options.keyPrefix ?? 'shop:rl'}:${name}` };
-    if (!options.redis) return new RateLimiterMemory(base);
-    return new RateLimiterRedis({
-      ...base,
-      storeClient: options.redis,
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory(base),
-    });
+    const insurance = new RateLimiterMemory(base);
+    const redis = options.redis;
+    if (!redis) return insurance;
+    const shared = new RateLimiterRedis({ ...base, storeClient: redis.client, rejectIfRedisNotReady: true });
+    return {
+      consume: async (key) => unwrap(await redis.attempt(() => outcome(shared.consume(key)), () => outcome(insurance.consume(key)))),
+      get: (key) => redis.attempt(() => shared.get(key), () => insurance.get(key)),
+    };
   };
   const perIp = make(options.perIp, 'ip');
   const perClient = make(options.perClient, 'client');
@@ -68,7 +91,7 @@ export function createRateLimiter(options: RateLimitOptions, logger: Logger) {
     });
   };
 
-  async function consume(limiter: RateLimiterAbstract, key: string, scope: string, limit: number): Promise<RateLimitState> {
+  async function consume(limiter: Limiter, key: string, scope: string, limit: number): Promise<RateLimitState> {
     try {
       const res = await limiter.consume(key);
       return { limit, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };

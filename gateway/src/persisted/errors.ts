@@ -14,7 +14,8 @@ export type PersistedErrorCode =
   | 'SUPERGRAPH_INVALID'
   | 'UNKNOWN_CLIENT'
   | 'CLIENT_EXISTS'
-  | 'STORE_CORRUPT';
+  | 'STORE_CORRUPT'
+  | 'STORE_EMPTY';
 
 export class PersistedError extends Error {
   override readonly name = 'PersistedError';

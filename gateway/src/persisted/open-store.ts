@@ -11,11 +11,16 @@ export interface OpenStoreOptions {
   redisUrl?: string;
   dir: string;
   redisPrefix?: string;
-  onError?: RedisStoreOptions['onError'];
+  logger?: RedisStoreOptions['logger'];
+  commandTimeoutMs?: number | undefined;
+  connectTimeoutMs?: number | undefined;
 }
 
 export function openPersistedStore(options: OpenStoreOptions): PersistedStore {
-  if (options.redisUrl) return createRedisStore(options.redisUrl, { prefix: options.redisPrefix, onError: options.onError });
+  if (options.redisUrl) {
+    const { redisPrefix: prefix, logger, commandTimeoutMs, connectTimeoutMs } = options;
+    return createRedisStore(options.redisUrl, { prefix, logger, commandTimeoutMs, connectTimeoutMs });
+  }
   return createFileStore(options.dir);
 }
 

@@ -1,5 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { Logger } from '@shop/observability';
+import { openRedis } from '@shop/service-kit';
 import { PersistedError } from './errors.ts';
 import { buildSnapshot, clientRecordSchema, operationsSchema, parseStored, validated, validatePublish } from './records.ts';
 import type { ClientRecord, PersistedStore, PublishedManifest } from './types.ts';
@@ -9,8 +11,11 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** How often `watch` reads the version, in case a pub/sub message was lost. Default 3000 ms. */
   pollIntervalMs?: number;
-  /** Connection and polling errors; ioredis keeps reconnecting, so these are for logging only. */
-  onError?: (error: Error) => void;
+  /** Where an outage of Redis is told (once when it starts, once when it ends); silent without. */
+  logger?: Logger | undefined;
+  /** See REDIS_COMMAND_TIMEOUT_MS and REDIS_CONNECT_TIMEOUT_MS. */
+  commandTimeoutMs?: number | undefined;
+  connectTimeoutMs?: number | undefined;
 }
 
 export const DEFAULT_REDIS_PREFIX = 'shop:pq:';
@@ -38,15 +43,14 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
     'Redis store options',
   );
   const keys = { clients: `${prefix}clients`, manifests: `${prefix}manifests`, version: `${prefix}version`, channel: `${prefix}changed` };
-  const onError = options.onError ?? (() => {});
-
-  const connect = () => {
-    // Few retries per command: a CLI or a reload should fail within a second when Redis is down, not queue forever.
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
-    connection.on('error', onError);
-    return connection;
+  const connection = {
+    logger: options.logger,
+    commandTimeoutMs: options.commandTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
   };
-  const redis = connect();
+  // Writes and loads wait for a first connection (a command-line tool starts with none), then fail
+  // within the timeouts when Redis is away: a reload that fails keeps the previous snapshot.
+  const redis = openRedis(redisUrl, { ...connection, component: 'persisted', degradesTo: 'keeps serving the last loaded clients and manifests' });
   const stops = new Set<() => void>();
   /** Version of the data the last `load` returned, so `watch` started after it misses nothing. */
   let loadedVersion: number | null = null;
@@ -61,9 +65,11 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
   }
 
   /** Every change bumps the version in the same transaction as the write, then tells the other replicas. */
-  async function commit(multi: ReturnType<Redis['multi']>): Promise<void> {
-    const replies = await exec(multi.incr(keys.version));
-    await redis.publish(keys.channel, String(replies.at(-1)));
+  async function commit(write: (client: Redis) => ReturnType<Redis['multi']>): Promise<void> {
+    await redis.run(async (client) => {
+      const replies = await exec(write(client).incr(keys.version));
+      await client.publish(keys.channel, String(replies.at(-1)));
+    });
   }
 
   function parseManifests(raw: Record<string, string>): PublishedManifest[] {
@@ -75,15 +81,25 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
     });
   }
 
-  const readVersion = async () => Number((await redis.get(keys.version)) ?? 0);
+  /** The version, 0 when there is none, or undefined while Redis is unavailable (a poll skipped and counted). */
+  const readVersion = () => redis.attempt(async (client) => Number((await client.get(keys.version)) ?? 0), () => undefined);
 
   return {
+    health: redis,
+
     async load() {
-      const [version, clients, manifests] = (await exec(redis.multi().get(keys.version).hgetall(keys.clients).hgetall(keys.manifests))) as [
-        string | null,
-        Record<string, string>,
-        Record<string, string>,
-      ];
+      const [version, clients, manifests] = (await redis.run((client) =>
+        exec(client.multi().get(keys.version).hgetall(keys.clients).hgetall(keys.manifests)),
+      )) as [string | null, Record<string, string>, Record<string, string>];
+      if (version === null && loadedVersion !== null && loadedVersion > 0) {
+        // Every change bumps the version, so data once loaded cannot lose it by being unpublished:
+        // this Redis restarted without persistence or was flushed. Serving nothing would refuse
+        // every registered client; the previous snapshot stays until something is published again.
+        throw new PersistedError(
+          'STORE_EMPTY',
+          `Redis ${keys.version} is gone (it was ${loadedVersion}): Redis lost its data. Keeping the clients and manifests loaded before; publish them again (npm run pq).`,
+        );
+      }
       const records = Object.entries(clients).map(([name, json]) => parseStored(clientRecordSchema, json, `Redis ${keys.clients} field ${JSON.stringify(name)}`));
       const snapshot = buildSnapshot(records, parseManifests(manifests));
       loadedVersion = Number(version ?? 0);
@@ -92,19 +108,19 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
 
     async putClient(client: ClientRecord) {
       const record = validated(clientRecordSchema, client, 'INVALID_CLIENT', 'client record');
-      await commit(redis.multi().hset(keys.clients, record.name, JSON.stringify(record)));
+      await commit((client) => client.multi().hset(keys.clients, record.name, JSON.stringify(record)));
     },
 
     async publishManifest(clientName, manifestName, operations) {
       const input = validatePublish(clientName, manifestName, operations);
-      if (!(await redis.hexists(keys.clients, input.client))) {
+      if (!(await redis.run((client) => client.hexists(keys.clients, input.client)))) {
         throw new PersistedError('UNKNOWN_CLIENT', `No client named "${input.client}"; create it first with \`npm run pq -- clients add ${input.client}\`.`);
       }
-      await commit(redis.multi().hset(keys.manifests, `${input.client}/${input.manifest}`, JSON.stringify(input.operations)));
+      await commit((client) => client.multi().hset(keys.manifests, `${input.client}/${input.manifest}`, JSON.stringify(input.operations)));
     },
 
     async listManifests() {
-      return parseManifests(await redis.hgetall(keys.manifests));
+      return parseManifests(await redis.run((client) => client.hgetall(keys.manifests)));
     },
 
     watch(onChange) {
@@ -131,19 +147,22 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
         if (polling || stopped) return;
         polling = true;
         readVersion()
-          .then((version) => changed(version, false))
-          .catch(onError)
+          .then((version) => version !== undefined && changed(version, false))
           .finally(() => (polling = false));
       };
 
       // Pub/sub for promptness; the poll for messages lost while the subscriber was reconnecting.
-      const subscriber = connect();
-      subscriber.on('message', (channel: string, message: string) => {
+      // Its outages are the main connection's too, told there.
+      const subscriber = openRedis(redisUrl, { ...connection, logger: undefined, component: 'persisted_subscriber', degradesTo: 'waits' });
+      subscriber.client.on('message', (channel: string, message: string) => {
         if (channel === keys.channel && /^\d+$/.test(message)) changed(Number(message), true);
       });
-      // 'ready' also follows every reconnect: catch up at once instead of waiting for the next poll.
-      subscriber.on('ready', poll);
-      subscriber.subscribe(keys.channel).catch(onError);
+      // 'ready' follows the first connection and every reconnect: (re)subscribe, and catch up at
+      // once instead of waiting for the next poll. Subscribing twice to a channel is harmless.
+      subscriber.client.on('ready', () => {
+        subscriber.client.subscribe(keys.channel).catch(() => {});
+        poll();
+      });
       const timer = setInterval(poll, pollIntervalMs);
       timer.unref();
 
@@ -152,7 +171,7 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
         stopped = true;
         stops.delete(stop);
         clearInterval(timer);
-        subscriber.quit().catch(() => subscriber.disconnect());
+        void subscriber.close();
       };
       stops.add(stop);
       return stop;
@@ -160,7 +179,7 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
 
     async close() {
       for (const stop of [...stops]) stop();
-      await redis.quit().catch(() => redis.disconnect());
+      await redis.close();
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { RedisHealth } from '@shop/service-kit';
+
 /** How a client's operations are checked against its published manifests. */
 export type DocumentPolicy = 'enforce' | 'log' | 'off';
 
@@ -46,6 +48,8 @@ export interface PublishedManifest {
  * gateway reloads its snapshot when `watch` reports a change.
  */
 export interface PersistedStore {
+  /** The state of the store's Redis connection, for metrics; absent for a directory. */
+  readonly health?: RedisHealth;
   load(): Promise<PersistedSnapshot>;
   putClient(client: ClientRecord): Promise<void>;
   /** Replaces the client's manifest named `manifestName` (a client may have several). */

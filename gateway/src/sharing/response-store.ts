@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import type { RedisConnection } from '@shop/service-kit';
 
 /** A stored answer: what the HTTP layer writes back, byte for byte. */
 export interface StoredResponse {
@@ -31,24 +31,22 @@ export function memoryStore(maxBytes: number): ResponseStore {
 
 /**
  * Redis, shared by every worker and replica. The value is the head as JSON, a newline, then the
- * body as sent: the body is stored once, not escaped into a JSON string.
+ * body as sent: the body is stored once, not escaped into a JSON string. While Redis is
+ * unavailable the cache is passed through: every lookup a miss, every write skipped.
  */
-export function redisStore(url: string, onError: (error: Error) => void): ResponseStore {
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
-  redis.on('error', onError);
+export function redisStore(redis: RedisConnection): ResponseStore {
   return {
     async get(key) {
-      const raw = await redis.get(key);
+      const raw = await redis.attempt((client) => client.get(key), () => null);
       if (raw === null) return undefined;
       const newline = raw.indexOf('\n');
       const head = JSON.parse(raw.slice(0, newline)) as Omit<StoredResponse, 'body'>;
       return { ...head, body: raw.slice(newline + 1) };
     },
     async set(key, value, ttlSeconds) {
-      await redis.set(key, `${JSON.stringify({ status: value.status, headers: value.headers })}\n${value.body}`, 'EX', ttlSeconds);
+      const raw = `${JSON.stringify({ status: value.status, headers: value.headers })}\n${value.body}`;
+      await redis.attempt((client) => client.set(key, raw, 'EX', ttlSeconds), () => null);
     },
-    async close() {
-      await redis.quit().catch(() => redis.disconnect());
-    },
+    close: () => redis.close(),
   };
 }

@@ -25,6 +25,15 @@ export {
   type StackTrust,
   type TrustedKeys,
 } from './internal-auth.ts';
+export {
+  openRedis,
+  reconnectDelay,
+  REDIS_DEFAULTS,
+  RedisUnavailableError,
+  type RedisConnection,
+  type RedisConnectionOptions,
+  type RedisHealth,
+} from './redis-connection.ts';
 export { DateTimeScalar } from './scalars.ts';
 export { createGroupedLoader, createKeyedLoader, loaderPerLimit } from './loaders/batch.ts';
 export { createCountingPool, type SqlStats } from './database/counting-pool.ts';

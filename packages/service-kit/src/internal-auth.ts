@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, ran
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import { z } from 'zod';
 import { HttpError } from './http/errors.ts';
+import type { RedisConnection } from './redis-connection.ts';
 
 /**
  * Only the gateway may act for a user on a subgraph. It signs each request with its own private
@@ -200,19 +201,24 @@ export function memoryNonceStore(): NonceStore {
   };
 }
 
-/** The Redis commands the nonce store uses (ioredis' signature), so replicas share what they have seen. */
-export interface NonceRedis {
-  set(key: string, value: string, ex: 'EX', seconds: number, nx: 'NX'): Promise<'OK' | null>;
-  quit(): Promise<unknown>;
-}
-
-export function redisNonceStore(redis: NonceRedis, prefix: string): NonceStore {
+/**
+ * Nonces in Redis, so replicas refuse a token another replica has accepted, and in this process
+ * too. While Redis is unavailable, the in-process record alone decides (counted as degraded
+ * operations of the `nonce` component): this replica still refuses every replay it has seen, and
+ * a replay to another replica is possible only within the token's few seconds of validity, bound
+ * to its audience, method, path and body (see SECURITY.md). Refusing the gateway's requests
+ * instead would turn a Redis outage into an outage of every subgraph.
+ */
+export function redisNonceStore(redis: RedisConnection, prefix: string): NonceStore {
+  const local = memoryNonceStore();
   return {
     async firstUse(nonce, ttlSeconds) {
-      return (await redis.set(`${prefix}${nonce}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+      if (!(await local.firstUse(nonce, ttlSeconds))) return false;
+      return redis.attempt(async (client) => (await client.set(`${prefix}${nonce}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK', () => true);
     },
     async close() {
-      await redis.quit();
+      await local.close();
+      await redis.close();
     },
   };
 }

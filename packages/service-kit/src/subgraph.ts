@@ -3,7 +3,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
-import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createLogger, type Logger } from '@shop/observability';
 import type { PrismaPg } from '@prisma/adapter-pg';
@@ -25,6 +24,7 @@ import {
 } from './internal-auth.ts';
 import { runService } from './main.ts';
 import { subgraphTelemetry } from './telemetry.ts';
+import { openRedis, REDIS_DEFAULTS } from './redis-connection.ts';
 import type { ServiceMetrics } from '@shop/observability';
 
 /** The environment every subgraph reads; each adds its own variables to it. */
@@ -47,6 +47,10 @@ export const subgraphEnv = (defaultPort: number) =>
     INTERNAL_TOKEN_MAX_SKEW_SECONDS: env.positiveInt(5, 60),
     /** Redis where the nonces of used tokens are remembered, so replicas refuse a replay alike; in process without it. */
     REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// URL').optional(),
+    /** The longest a Redis command may take before the in-process nonce record decides alone. */
+    REDIS_COMMAND_TIMEOUT_MS: env.positiveInt(REDIS_DEFAULTS.commandTimeoutMs, 60_000),
+    /** The longest one attempt to (re)connect to Redis may take. */
+    REDIS_CONNECT_TIMEOUT_MS: env.positiveInt(REDIS_DEFAULTS.connectTimeoutMs, 60_000),
     /**
      * `false` also serves unsigned requests (as anonymous): only so that gateways which cannot sign
      * can be benchmarked against ours. Refused in production.
@@ -192,9 +196,16 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
     throw new ConfigError(['REQUIRE_SIGNATURE: must not be false in production (anyone who reaches the subgraph could use it)']);
   }
   const db = openDatabase(PrismaClient, config.DATABASE_URL, config.DATABASE_POOL_MAX);
-  const nonces = config.REDIS_URL
-    ? redisNonceStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }), 'shop:internal-nonce:')
-    : memoryNonceStore();
+  const nonceRedis = config.REDIS_URL
+    ? openRedis(config.REDIS_URL, {
+        component: 'nonce',
+        logger,
+        degradesTo: 'checks internal token nonces in this process only',
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+        connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+      })
+    : undefined;
+  const nonces = nonceRedis ? redisNonceStore(nonceRedis, 'shop:internal-nonce:') : memoryNonceStore();
   try {
     const running = await startSubgraphServer(define(db.prisma), {
       host: config.HOST,
@@ -210,6 +221,7 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       },
     });
     running.metrics.observePool(db.pool);
+    if (nonceRedis) running.metrics.observeRedis(nonceRedis);
     return {
       url: running.url,
       server: running.server,

@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/env.ts';
 import {
   createInternalSigner,
@@ -14,6 +16,7 @@ import {
   type BoundRequest,
   type InternalVerifier,
 } from '../src/internal-auth.ts';
+import { openRedis } from '../src/redis-connection.ts';
 import { subgraphEnv } from '../src/subgraph.ts';
 
 const trust = generateStackTrust();
@@ -124,12 +127,18 @@ describe('nonce stores', () => {
   });
 
 
-  const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  afterAll(() => redis.disconnect());
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const connection = openRedis(redisUrl, { component: 'nonce', degradesTo: 'checks nonces in this process only' });
+  beforeAll(() => connection.settled());
+  afterAll(async () => {
+    redis.disconnect();
+    await connection.close();
+  });
 
   it('remember a nonce for its time to live, in process and in Redis', async () => {
     const prefix = `test:nonce:${process.pid}:${Date.now()}:`;
-    for (const store of [memoryNonceStore(), redisNonceStore(redis, prefix)]) {
+    for (const store of [memoryNonceStore(), redisNonceStore(connection, prefix)]) {
       expect(await store.firstUse('a', 1)).toBe(true);
       expect(await store.firstUse('a', 1)).toBe(false);
       expect(await store.firstUse('b', 1)).toBe(true);
@@ -138,10 +147,29 @@ describe('nonce stores', () => {
     await redis.del(`${prefix}a`, `${prefix}b`);
   });
 
+  it('with Redis unreachable, accept a first use and refuse a replay to this replica, counting the degradation', async () => {
+    // A port the kernel just handed out and took back: nothing listens, every connection is refused.
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    server.close();
+    const unreachable = openRedis(`redis://127.0.0.1:${port}`, { component: 'nonce', degradesTo: 'checks nonces in this process only' });
+    try {
+      const verify = createInternalVerifier({ audience: 'orders', trustedKeys: trustedBy('orders'), maxSkewSeconds: 5, nonces: redisNonceStore(unreachable, 'test:') });
+      const token = await gateway.sign(request, user);
+      expect(await verify({ ...request, token })).toMatchObject({ userId: 7 });
+      expect(await refusal(verify({ ...request, token }))).toBe('INTERNAL_TOKEN_REPLAYED');
+      expect(unreachable.isUp()).toBe(false);
+      expect(unreachable.degradedOperations()).toBe(1);
+    } finally {
+      await unreachable.close();
+    }
+  });
+
   it('in Redis, let one replica refuse a token another replica has already accepted', async () => {
     const prefix = `test:nonce:${process.pid}:${Date.now()}:replicas:`;
     const replica = () =>
-      createInternalVerifier({ audience: 'orders', trustedKeys: trustedBy('orders'), maxSkewSeconds: 5, nonces: redisNonceStore(redis, prefix) });
+      createInternalVerifier({ audience: 'orders', trustedKeys: trustedBy('orders'), maxSkewSeconds: 5, nonces: redisNonceStore(connection, prefix) });
     const token = await gateway.sign(request, user);
     expect(await replica()({ ...request, token })).toMatchObject({ userId: 7 });
     expect(await refusal(replica()({ ...request, token }))).toBe('INTERNAL_TOKEN_REPLAYED');

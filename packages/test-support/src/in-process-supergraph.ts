@@ -19,6 +19,8 @@ export interface InProcessSupergraphOptions {
   trust?: StackTrust;
   /** What every gateway started on it is configured with, under each start's own settings. */
   gatewayEnv?: Record<string, string>;
+  /** What every subgraph is configured with besides its own (e.g. REDIS_URL for shared nonces). */
+  subgraphEnv?: Record<string, string>;
 }
 
 export interface InProcessSupergraph {
@@ -52,7 +54,7 @@ export async function startInProcessSupergraph(options: InProcessSupergraphOptio
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const started = await startSubgraphsInProcess(options.databaseUrls, serviceEnv, options.logger, (name) => trust.subgraphEnv(name));
+    const started = await startSubgraphsInProcess(options.databaseUrls, { ...serviceEnv, ...options.subgraphEnv }, options.logger, (name) => trust.subgraphEnv(name));
     subgraphs = started;
     const supergraphPath = join(dir, 'supergraph.graphql');
     await composeSupergraphFile(await readSupergraphConfig(SUPERGRAPH_YAML), supergraphPath, { routingUrls: started.urls });

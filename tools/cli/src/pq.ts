@@ -171,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.failed;
     }
     // Redis down or refusing: the operator's problem to fix, not a bug worth a stack trace.
-    if (error instanceof Error && /^(MaxRetriesPerRequestError|ReplyError)$/.test(error.name)) {
+    if (error instanceof Error && /^(MaxRetriesPerRequestError|ReplyError|RedisUnavailableError)$/.test(error.name)) {
       console.error(`The persisted store ${configured.description} failed: ${error.message}`);
       return EXIT.failed;
     }

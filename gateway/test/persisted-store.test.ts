@@ -206,6 +206,20 @@ describe('redis store', () => {
     change.stop();
   });
 
+  it('refuses to take a Redis that lost its data for an empty set, and loads what is published again', async () => {
+    const prefix = `test:pq:${randomUUID()}:`;
+    prefixes.push(prefix);
+    const store = createRedisStore(TEST_REDIS_URL, { prefix });
+    open.push(store);
+    await store.putClient(client('acme', null));
+    expect((await store.load()).clientsByName.has('acme')).toBe(true);
+    // What a Redis restarted without persistence holds: nothing, not even the version.
+    await redis.del(...(await redis.keys(`${prefix}*`)));
+    expect(await codeOf(store.load())).toBe('STORE_EMPTY');
+    await store.putClient(client('acme', null));
+    expect((await store.load()).clientsByName.has('acme')).toBe(true);
+  });
+
   it('refuses a URL that is not redis://', () => {
     expect(() => createRedisStore('http://127.0.0.1:6379')).toThrow(/redisUrl: expected a redis:\/\/ or rediss:\/\/ URL/);
   });

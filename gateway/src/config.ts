@@ -83,6 +83,8 @@ export const gatewayEnv = z
 
     MAX_BODY_BYTES: env.positiveInt(1024 * 1024, 50 * 1024 * 1024),
     MAX_DEPTH: env.positiveInt(15, 1000),
+    /** Nesting of objects and lists in an operation's variables and extensions (the shop's deepest, an order's variables, is 4). */
+    MAX_VARIABLES_DEPTH: env.positiveInt(32, 1000),
     MAX_ALIASES: env.positiveInt(30, 10_000),
     MAX_ROOT_FIELDS: env.positiveInt(20, 1000),
     MAX_TOKENS: env.positiveInt(5000, 1_000_000),

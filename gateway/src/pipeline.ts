@@ -20,7 +20,7 @@
  *   13  responseCache      whole answers by @cacheControl (optional)            sharing/response-cache.ts
  *   14  admission          bounded executions at once, the rest queued          limits/admission.ts
  *   15  execute            Apollo Server:                                       apollo/execute.ts
- *         plugins (apolloPlugins below): telemetry, operation kinds, cost limit, error masking
+ *         plugins (apolloPlugins below): operation resolution, telemetry, operation kinds, cost limit, error masking
  *         authorization: fields the caller may not see become null + error    auth/authorization/
  *         @apollo/gateway: query plan, then per subgraph fetch                 apollo/federated-gateway.ts
  *           data source: measured, caller claims, client headers, trace        subgraph-fetch/data-source.ts
@@ -32,6 +32,7 @@ import type { Logger } from '@shop/observability';
 import type { RequestHandler } from '@shop/service-kit';
 import { execute } from './apollo/execute.ts';
 import { errorMasking } from './apollo/error-masking.ts';
+import { operationResolution } from './apollo/operation-resolution.ts';
 import { authenticate, type Authenticator } from './auth/authenticate.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
@@ -86,7 +87,7 @@ export function requestStages(parts: GatewayParts, apollo: Parameters<typeof exe
     cors(config.CORS_ORIGINS),
     deadline(config.REQUEST_TIMEOUT_MS),
     rateLimitByAddress(parts.rateLimiter),
-    readBody(config.MAX_BODY_BYTES),
+    readBody({ maxBodyBytes: config.MAX_BODY_BYTES, maxVariablesDepth: config.MAX_VARIABLES_DEPTH }),
     limitFailedCredentials(parts.rateLimiter),
     authenticate(parts.authenticator),
     identifyClient(parts.registry, { policy: config.PQ_DEFAULT_POLICY, manifestsOf: config.PQ_DEFAULT_CLIENT ?? null }),
@@ -125,6 +126,8 @@ export function graphqlRoute(parts: GatewayParts, stages: readonly Stage[]): Req
 export function apolloPlugins(parts: GatewayParts, costDirectives: () => CostDirectives): ApolloServerPlugin<GatewayContext>[] {
   const { config, telemetry } = parts;
   return [
+    // First: an operation that does not resolve (an operationName naming none, a subscription) is the client's 400, before anything costs or plans it.
+    operationResolution<GatewayContext>(),
     // Operation name and type on the request span; request metrics per operation and client.
     telemetry.plugin,
     // Which documents are queries, for inbound dedup and the response cache.

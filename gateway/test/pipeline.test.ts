@@ -74,26 +74,26 @@ describe('stages', () => {
 
   it('readBody takes a POST JSON body or a batch, a GET query string, and refuses other content types', async () => {
     const post = exchangeFor({ body: '[{"query":"{ a }"},{"query":"{ b }"}]' });
-    await readBody(1024)(post, answer);
+    await readBody({ maxBodyBytes: 1024, maxVariablesDepth: 8 })(post, answer);
     expect(post.operations).toEqual([{ query: '{ a }' }, { query: '{ b }' }]);
     expect(post.request?.body).toEqual(post.operations);
 
     const get = exchangeFor({ method: 'GET', url: '/graphql?query=%7B%20a%20%7D&extensions=%7B%7D' });
-    await readBody(1024)(get, answer);
+    await readBody({ maxBodyBytes: 1024, maxVariablesDepth: 8 })(get, answer);
     expect(get.operations).toEqual([{ query: '{ a }', extensions: {} }]);
     expect(get.request?.search).toBe('?query=%7B%20a%20%7D&extensions=%7B%7D');
 
-    await expect(readBody(1024)(exchangeFor({ headers: { 'content-type': 'text/plain' }, body: 'x' }), answer)).rejects.toMatchObject({ status: 415 });
-    await expect(readBody(4)(exchangeFor({ body: '{"query":"{ a }"}' }), answer)).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    await expect(readBody({ maxBodyBytes: 1024, maxVariablesDepth: 8 })(exchangeFor({ headers: { 'content-type': 'text/plain' }, body: 'x' }), answer)).rejects.toMatchObject({ status: 415 });
+    await expect(readBody({ maxBodyBytes: 4, maxVariablesDepth: 8 })(exchangeFor({ body: '{"query":"{ a }"}' }), answer)).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
   it('operationLimits refuses a batch over its size and a document over a limit, before anything runs', async () => {
     const limits = operationLimits({ maxBatchSize: 2, maxTokens: 100, maxDepth: 3, maxAliases: 5, maxRootFields: 5, maxDirectives: 5 });
     const batch = exchangeFor({ body: '[{"query":"{ a }"},{"query":"{ b }"},{"query":"{ c }"}]' });
-    await readBody(1024)(batch, answer);
+    await readBody({ maxBodyBytes: 1024, maxVariablesDepth: 8 })(batch, answer);
     await expect(limits(batch, answer)).rejects.toMatchObject({ extensions: { code: 'BATCH_TOO_LARGE' } });
     const deep = exchangeFor({ body: '{"query":"{ a { b { c { d } } } }"}' });
-    await readBody(1024)(deep, answer);
+    await readBody({ maxBodyBytes: 1024, maxVariablesDepth: 8 })(deep, answer);
     await expect(limits(deep, answer)).rejects.toMatchObject({ extensions: { code: 'MAX_DEPTH_EXCEEDED' } });
   });
 });

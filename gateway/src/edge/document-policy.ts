@@ -20,6 +20,11 @@ function refuse(message: string, code: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
 }
 
+/** Apollo Server refuses this too, but without an error code. */
+function hashMismatch(): GraphQLError {
+  return refuse('The persisted query hash does not match the query (sha256 of the query text).', 'PERSISTED_QUERY_HASH_MISMATCH');
+}
+
 /**
  * The client's trusted-document policy on every operation of the request; a persisted operation
  * id of the client's manifests becomes the operation's text (`exchange.persistedQueryId`).
@@ -52,6 +57,7 @@ export function documentPolicy(registry: PersistedRegistry, options: { logger: L
  * - `off`: nothing is checked; unknown ids fall through to automatic persisted queries (APQ).
  */
 export function applyDocumentPolicy(request: OperationRequest, client: ClientInfo, registry: PersistedRegistry): PolicyDecision {
+  checkPersistedQueryShape(request.extensions?.persistedQuery);
   const hash = request.extensions?.persistedQuery?.sha256Hash;
   const id = typeof hash === 'string' ? hash : null;
   const hasQuery = typeof request.query === 'string' && request.query.length > 0;
@@ -69,6 +75,8 @@ export function applyDocumentPolicy(request: OperationRequest, client: ClientInf
     if (client.policy === 'enforce') {
       throw refuse(`Operation "${id}" is not in the published operations of client "${client.manifestsOf ?? client.name}".`, 'PERSISTED_QUERY_NOT_IN_LIST');
     }
+    // An empty query with a hash: Apollo checks the hash against "" and refuses without a code.
+    if (typeof request.query === 'string' && sha256(request.query) !== id) throw hashMismatch();
     return { persistedQueryId: id, unlisted: client.policy === 'log' };
   }
 
@@ -78,13 +86,24 @@ export function applyDocumentPolicy(request: OperationRequest, client: ClientInf
       'PERSISTED_QUERY_REQUIRED',
     );
   }
-  if (id !== null && sha256(request.query as string) !== id) {
-    // Apollo Server refuses this too, but without an error code.
-    throw refuse('The persisted query hash does not match the query (sha256 of the query text).', 'PERSISTED_QUERY_HASH_MISMATCH');
-  }
+  if (id !== null && sha256(request.query as string) !== id) throw hashMismatch();
   if (client.policy === 'log' && hasQuery) {
     const listed = client.manifestsOf !== null && registry.operation(client.manifestsOf, sha256(request.query as string)) !== undefined;
     return { persistedQueryId: id, unlisted: !listed };
   }
   return { persistedQueryId: id, unlisted: false };
+}
+
+/**
+ * `extensions.persistedQuery`, when sent, is `{ "version": 1, "sha256Hash": "<text>" }`. Apollo
+ * Server refuses another version or a hash that is not text with an error without a code (so
+ * INTERNAL_SERVER_ERROR, masked in production); refused here with a code the client can act on.
+ */
+function checkPersistedQueryShape(persistedQuery: unknown): void {
+  // Apollo reads a falsy persistedQuery as none.
+  if (!persistedQuery) return;
+  const { version, sha256Hash } = (typeof persistedQuery === 'object' ? persistedQuery : {}) as { version?: unknown; sha256Hash?: unknown };
+  if (version !== 1 || typeof sha256Hash !== 'string') {
+    throw refuse('extensions.persistedQuery must be {"version": 1, "sha256Hash": "<the sha256 of the query, or a published operation id>"}.', 'BAD_REQUEST');
+  }
 }

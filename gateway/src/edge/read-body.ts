@@ -2,13 +2,22 @@ import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { HttpError, parseJsonBody, readBody as readBodyText } from '@shop/service-kit';
 import type { OperationRequest, Stage } from '../exchange.ts';
+import { nestedDeeperThan } from './json-depth.ts';
+
+export interface BodyLimits {
+  maxBodyBytes: number;
+  /** Levels of objects and lists in an operation's variables and extensions (`{"a":1}` is one). */
+  maxVariablesDepth: number;
+}
 
 /**
  * Reads the request into the shape Apollo executes (`exchange.request`) and lists its operations
  * (`exchange.operations`): a POST's JSON body (one operation or a batch), within the size limit
- * and only as JSON; a GET's query-string parameters.
+ * and only as JSON; a GET's query-string parameters. Variables and extensions nested deeper than
+ * the limit are refused here, before any later stage or Apollo walks them recursively (keying,
+ * costing, coercing: JSON.stringify of 100,000 levels overflows the stack).
  */
-export function readBody(maxBodyBytes: number): Stage {
+export function readBody({ maxBodyBytes, maxVariablesDepth }: BodyLimits): Stage {
   return async (exchange, next) => {
     const { req } = exchange;
     const method = (req.method ?? 'GET').toUpperCase();
@@ -22,15 +31,36 @@ export function readBody(maxBodyBytes: number): Stage {
         throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST requests must have the content type application/json.');
       }
       body = parseJsonBody(await readBodyText(req, maxBodyBytes));
+      // An operation is one level ({"variables": ...}), a batch one more ([...]).
+      if (nestedDeeperThan(body, maxVariablesDepth + (Array.isArray(body) ? 2 : 1))) throw tooDeep(maxVariablesDepth);
+    } else if (nestedDeeperThan(jsonParameter(search, 'variables'), maxVariablesDepth)) {
+      throw tooDeep(maxVariablesDepth);
     }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     exchange.request = { method, headers, search, body };
-    exchange.operations = method === 'GET' ? [operationFromSearch(search)] : operationsOf(body);
+    exchange.operations = method === 'GET' ? [operationFromSearch(search, maxVariablesDepth)] : operationsOf(body);
     return next();
   };
+}
+
+function tooDeep(maxVariablesDepth: number): GraphQLError {
+  return new GraphQLError(`Variables and extensions may nest objects and lists at most ${maxVariablesDepth} levels deep.`, {
+    extensions: { code: 'MAX_VARIABLES_DEPTH_EXCEEDED', http: { status: 400 } },
+  });
+}
+
+/** A GET parameter's JSON value, for the depth check; text that is not JSON is Apollo's to refuse. */
+function jsonParameter(search: string, name: string): unknown {
+  const text = new URLSearchParams(search).get(name);
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The operations of a POST body; anything that is not one is left for Apollo to refuse. */
@@ -40,7 +70,7 @@ function operationsOf(body: unknown): OperationRequest[] {
 }
 
 /** GET requests carry the same fields in the query string; extensions are JSON there. */
-function operationFromSearch(search: string): OperationRequest {
+function operationFromSearch(search: string, maxVariablesDepth: number): OperationRequest {
   const params = new URLSearchParams(search);
   const operation: OperationRequest = {};
   const query = params.get('query');
@@ -54,6 +84,7 @@ function operationFromSearch(search: string): OperationRequest {
     } catch {
       throw new GraphQLError('The "extensions" query parameter is not valid JSON.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
     }
+    if (nestedDeeperThan(operation.extensions, maxVariablesDepth)) throw tooDeep(maxVariablesDepth);
   }
   return operation;
 }

@@ -36,6 +36,16 @@ export const gatewayEnv = z
     HOST: env.host('0.0.0.0'),
     PORT: env.port(4000),
     LOG_LEVEL: env.logLevel(),
+    /**
+     * /metrics is served on its own listener, off the public port (operation and client names,
+     * pool state are internal): loopback by default; 0.0.0.0 for a Prometheus on another host.
+     */
+    METRICS_HOST: env.host('127.0.0.1'),
+    /** The metrics listener's port (0: any free port); `off`: no metrics listener. */
+    METRICS_PORT: z
+      .union([z.literal('off'), env.port(9464)], { message: 'expected a TCP port between 0 and 65535, or off' })
+      .default(9464)
+      .transform((v) => (v === 'off' ? null : v)),
     /** The composed supergraph SDL (`npm run compose` writes it); reloaded when it changes. */
     SUPERGRAPH_PATH: z.string().min(1).default(DEFAULT_SUPERGRAPH_PATH),
     SUPERGRAPH_POLL_MS: env.positiveInt(1000, 600_000),

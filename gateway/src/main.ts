@@ -3,13 +3,13 @@ import '@shop/observability/register';
 import cluster from 'node:cluster';
 import { createLogger } from '@shop/observability';
 import { runService } from '@shop/service-kit';
-import { loadGatewayConfig } from './config.ts';
+import { loadGatewayConfig, type GatewayConfig } from './config.ts';
 import { startGateway } from './server.ts';
 import { runWorkers } from './workers.ts';
 
-const workers = cluster.isPrimary ? loadWorkerCount() : 1;
-if (workers > 1) {
-  runWorkers(workers, createLogger('gateway', process.env.LOG_LEVEL || 'info'));
+const primaryConfig = cluster.isPrimary ? loadPrimaryConfig() : null;
+if (primaryConfig && primaryConfig.WORKERS > 1) {
+  await runWorkers(primaryConfig, createLogger('gateway', primaryConfig.LOG_LEVEL));
 } else {
   await runService('gateway', async () => {
     const config = loadGatewayConfig();
@@ -18,12 +18,12 @@ if (workers > 1) {
   });
 }
 
-/** WORKERS, validated with the rest of the configuration (a bad value exits 78 like any other). */
-function loadWorkerCount(): number {
+/** WORKERS and the metrics listener, validated with the rest of the configuration (a bad value exits 78 like any other). */
+function loadPrimaryConfig(): GatewayConfig | null {
   try {
-    return loadGatewayConfig().WORKERS;
+    return loadGatewayConfig();
   } catch {
     // runService reports the configuration error and exits 78.
-    return 1;
+    return null;
   }
 }

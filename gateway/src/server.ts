@@ -3,6 +3,7 @@ import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
 import { createLogger, type Logger } from '@shop/observability';
 import { openRedis, startServiceServer, type RedisConnectionOptions, type ServiceServer } from '@shop/service-kit';
+import { serveMetrics } from './telemetry/metrics-listener.ts';
 import { federatedGateway } from './apollo/federated-gateway.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { authOptions, type GatewayConfig } from './config.ts';
@@ -23,6 +24,8 @@ import { gatewayTelemetry } from './telemetry/gateway-telemetry.ts';
 
 export interface RunningGateway {
   readonly url: string;
+  /** The internal metrics listener (`${metricsUrl}/metrics`); null when it is off or a cluster worker's primary serves it. */
+  readonly metricsUrl: string | null;
   readonly server: ServiceServer;
   readonly registry: PersistedRegistry;
   /** Id of the supergraph currently served (changes on hot reload). */
@@ -32,7 +35,7 @@ export interface RunningGateway {
 
 /**
  * Builds the gateway's parts from the configuration and serves the request pipeline
- * (pipeline.ts) on /graphql, with /metrics, /health and /ready beside it.
+ * (pipeline.ts) on /graphql, with /health and /ready beside it; /metrics on an internal listener.
  */
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.LOG_LEVEL)): Promise<RunningGateway> {
   const telemetry = gatewayTelemetry({ production: config.NODE_ENV === 'production' });
@@ -134,19 +137,24 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     host: config.HOST,
     port: config.PORT,
     logger,
-    routes: { '/graphql': graphqlRoute(parts, requestStages(parts, apollo)), '/metrics': telemetry.metricsRoute },
+    routes: { '/graphql': graphqlRoute(parts, requestStages(parts, apollo)) },
     isReady: () => federated.supergraphId() !== null,
     drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
   });
-  logger.info({ url: `${server.url}/graphql`, supergraph: config.SUPERGRAPH_PATH }, 'gateway listening');
+  const metricsServer = await serveMetrics(config, telemetry, logger).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
+  logger.info({ url: `${server.url}/graphql`, metrics: metricsServer ? `${metricsServer.url}/metrics` : null, supergraph: config.SUPERGRAPH_PATH }, 'gateway listening');
 
   return {
     url: `${server.url}/graphql`,
+    metricsUrl: metricsServer?.url ?? null,
     server,
     registry,
     supergraphId: federated.supergraphId,
     async close() {
-      await server.close();
+      await Promise.all([server.close(), metricsServer?.close()]);
       await apollo.stop();
       await transport.close();
       await registry.close();

@@ -32,6 +32,14 @@ describe('gateway configuration', () => {
     expect(config.SUPERGRAPH_PATH).toMatch(/gateway\/supergraph\.graphql$/);
   });
 
+  it('serves metrics on an internal listener: loopback:9464 by default, any port, or off', () => {
+    expect(loadGatewayConfig({ ...SECRET })).toMatchObject({ METRICS_HOST: '127.0.0.1', METRICS_PORT: 9464 });
+    expect(loadGatewayConfig({ ...SECRET, METRICS_PORT: '9100', METRICS_HOST: '0.0.0.0' })).toMatchObject({ METRICS_HOST: '0.0.0.0', METRICS_PORT: 9100 });
+    expect(loadGatewayConfig({ ...SECRET, METRICS_PORT: 'off' }).METRICS_PORT).toBeNull();
+    expect(configError({ ...SECRET, METRICS_PORT: 'nine' }).message).toMatch(/METRICS_PORT: expected a TCP port between 0 and 65535, or off/);
+    expect(configError({ ...SECRET, METRICS_PORT: '70000' }).message).toMatch(/METRICS_PORT: /);
+  });
+
   it('bounds the nesting of variables, 32 levels by default', () => {
     expect(loadGatewayConfig({ ...SECRET, MAX_VARIABLES_DEPTH: '8' }).MAX_VARIABLES_DEPTH).toBe(8);
     expect(configError({ ...SECRET, MAX_VARIABLES_DEPTH: '0' }).message).toMatch(/MAX_VARIABLES_DEPTH: expected a positive integer/);

@@ -105,7 +105,7 @@ describe('trusted documents for partners', () => {
     const logged = await post(stack.gatewayUrl, { query: '{ users(first: 1) { id } }' }, { 'x-api-key': 'shop_test_web_key_0123456789abcd' });
     expect(logged.body.errors).toBeUndefined();
     // ...and counts it, under the registered client's name.
-    const metrics = await (await fetch(stack.gatewayUrl.replace(/graphql$/, 'metrics'))).text();
+    const metrics = await (await fetch(`${stack.gateway.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/persisted_query_unlisted_total\{[^}]*client="web"[^}]*\} 1/);
     expect(metrics).toMatch(/graphql_requests_total\{[^}]*client="partner"[^}]*\} [1-9]/);
   });
@@ -244,7 +244,7 @@ describe('admission control', () => {
       OPERATION_QUEUE_SIZE: '1',
       INBOUND_DEDUP: 'false',
     });
-    const metricsUrl = gateway.url.replace(/\/graphql$/, '/metrics');
+    const metricsUrl = `${gateway.metricsUrl}/metrics`;
     const gauge = async (state: string) => {
       const text = await (await fetch(metricsUrl)).text();
       return Number(new RegExp(`^gateway_operations\\{state="${state}",service="gateway"\\} (\\d+)`, 'm').exec(text)?.[1]);

@@ -12,8 +12,9 @@ afterAll(async () => {
 
 const QUERY = 'query MetricsProbe { topProducts(first: 4) { name reviews(first: 2) { body } } }';
 
-async function scrape(graphqlUrl: string): Promise<string> {
-  const response = await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'));
+/** A service's /metrics: the gateway's on its internal metrics listener, a subgraph's beside its /graphql. */
+async function scrape(service: 'gateway' | string): Promise<string> {
+  const response = await fetch(service === 'gateway' ? `${stack.gateway.metricsUrl}/metrics` : service.replace(/\/graphql$/, '/metrics'));
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
   return response.text();
@@ -30,6 +31,19 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('/metrics', () => {
+  it('is served on the gateway\'s internal listener on loopback, and not on the public port', async () => {
+    expect(new URL(stack.gateway.metricsUrl!).hostname).toBe('127.0.0.1');
+    expect(new URL(stack.gateway.metricsUrl!).port).not.toBe(new URL(stack.gatewayUrl).port);
+    const publicPort = await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/metrics'));
+    expect(publicPort.status).toBe(404);
+    // Health and readiness stay where orchestrators probe them.
+    expect((await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/ready'))).status).toBe(200);
+    expect((await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/health'))).status).toBe(200);
+    // METRICS_PORT=off: no listener at all.
+    const off = await stack.startGateway({ METRICS_PORT: 'off' });
+    expect(off.metricsUrl).toBeNull();
+  });
+
   it('counts requests, errors and duration per operation and client, fetches per subgraph, and plan cache hits at the gateway', async () => {
     const headers = { 'apollographql-client-name': 'metrics-test' };
     const measured = await stack.measure(async () => {
@@ -40,7 +54,7 @@ describe('/metrics', () => {
     const refused = await fetch(stack.gatewayUrl, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: '{}' });
     expect(refused.status).toBe(415);
 
-    const text = await scrape(stack.gatewayUrl);
+    const text = await scrape('gateway');
     const op = { service: 'gateway', operation: 'MetricsProbe', client: 'metrics-test' };
     expect(sample(text, 'graphql_requests_total', { ...op, outcome: 'ok' })).toBe(3);
     expect(sample(text, 'graphql_request_duration_seconds_count', op)).toBe(3);
@@ -76,7 +90,7 @@ describe('/metrics', () => {
       fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
         (r) => r.json() as Promise<{ errors?: Array<{ extensions?: { code?: string } }> }>,
       );
-    const before = await scrape(stack.gatewayUrl);
+    const before = await scrape('gateway');
     const count = (text: string, result: string) => sample(text, 'cache_lookups_total', { cache: 'persisted_query', result }) ?? 0;
 
     // The usual automatic-persisted-query exchange: hash only (miss), hash and query (registers), hash only (hit).
@@ -85,7 +99,7 @@ describe('/metrics', () => {
     expect((await send({ extensions: { persistedQuery } })).errors).toBeUndefined();
     expect((await send({ extensions: { persistedQuery } })).errors).toBeUndefined();
 
-    const after = await scrape(stack.gatewayUrl);
+    const after = await scrape('gateway');
     expect(count(after, 'miss') - count(before, 'miss')).toBe(1);
     expect(count(after, 'hit') - count(before, 'hit')).toBe(2);
   });

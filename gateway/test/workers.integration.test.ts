@@ -14,12 +14,15 @@ describe('WORKERS=2: the gateway as several processes on one port', () => {
   let stack: TestStack;
   let child: ChildProcess;
   let url: string;
+  let metricsUrl: string;
   let output = '';
 
   beforeAll(async () => {
     stack = await startTestStack();
     const port = await freePort();
     url = `http://127.0.0.1:${port}/graphql`;
+    const metricsPort = await freePort();
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
       cwd: REPO,
       env: {
@@ -27,6 +30,7 @@ describe('WORKERS=2: the gateway as several processes on one port', () => {
         WORKERS: '2',
         PORT: String(port),
         HOST: '127.0.0.1',
+        METRICS_PORT: String(metricsPort),
         SUPERGRAPH_PATH: stack.supergraphPath,
         ...stack.trust.gatewayEnv,
         PERSISTED_DIR: join(stack.persistedDir, 'workers'),
@@ -71,6 +75,22 @@ describe('WORKERS=2: the gateway as several processes on one port', () => {
       expect(answer.data.me.id).toBe('12');
       expect(answer.data.topProducts).toHaveLength(2);
     }
+  });
+
+  it('serves every worker\'s metrics combined on the primary\'s metrics port, none on the public one', async () => {
+    const counted = async () => {
+      const text = await (await fetch(metricsUrl)).text();
+      return [...text.matchAll(/^graphql_requests_total\{[^}]*operation="anonymous"[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await counted();
+    const requests = 10;
+    for (let i = 0; i < requests; i += 1) {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ topProducts(first: 1) { upc } }' }) });
+      expect(response.status).toBe(200);
+    }
+    // Round robin spreads the requests over both workers; the primary's answer holds them all.
+    expect((await counted()) - before).toBe(requests);
+    expect((await fetch(url.replace(/\/graphql$/, '/metrics'))).status).toBe(404);
   });
 
   it('stops every worker and exits 0 on SIGTERM', async () => {

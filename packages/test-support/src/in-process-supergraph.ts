@@ -69,6 +69,8 @@ export async function startInProcessSupergraph(options: InProcessSupergraphOptio
           loadGatewayConfig({
             PORT: '0',
             HOST: '127.0.0.1',
+            // Each test gateway's internal metrics listener on a free port (RunningGateway.metricsUrl).
+            METRICS_PORT: '0',
             ...serviceEnv,
             ...trust.gatewayEnv,
             SUPERGRAPH_PATH: supergraphPath,

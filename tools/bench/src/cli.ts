@@ -71,6 +71,8 @@ const OURS_BENCH_ENV = {
   RATE_LIMIT_IP: '10000000',
   RATE_LIMIT_CLIENT: '10000000',
   COST_MODE: 'measure',
+  // Any free port for the internal metrics listener: a developer's `npm start` may hold 9464.
+  METRICS_PORT: '0',
 };
 // As typed: npm passes flags on to the script only after `--`.
 const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');

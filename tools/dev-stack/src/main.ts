@@ -27,6 +27,8 @@ const stackEnv = z.object({
   /** Where the composed supergraph is written for the gateway. */
   SUPERGRAPH_PATH: z.string().min(1).default(root('gateway/supergraph.graphql')),
   PORT: env.port(4000),
+  /** The gateway's internal metrics listener (on 127.0.0.1), which Prometheus scrapes; `off`: none. The gateway validates it. */
+  METRICS_PORT: z.string().default('9464'),
   LOG_LEVEL: env.logLevel(),
 });
 
@@ -52,7 +54,11 @@ await runService('stack', async () => {
     throw error;
   }
   logger.info(
-    { url: `http://localhost:${config.PORT}/graphql`, coldStartMs: Math.round(performance.now() - startedAt) },
+    {
+      url: `http://localhost:${config.PORT}/graphql`,
+      metrics: config.METRICS_PORT === 'off' ? null : `http://127.0.0.1:${config.METRICS_PORT}/metrics`,
+      coldStartMs: Math.round(performance.now() - startedAt),
+    },
     'supergraph ready',
   );
   return { logger, service: { close } };
@@ -122,7 +128,7 @@ await runService('stack', async () => {
       entry: gatewayEntry,
       nodeFlags: gatewayNodeFlags(process.env),
       healthUrl: `http://127.0.0.1:${config.PORT}/ready`,
-      env: { PORT: String(config.PORT), SUPERGRAPH_PATH: supergraphPath, ...trust.gatewayEnv, LOG_LEVEL: config.LOG_LEVEL },
+      env: { PORT: String(config.PORT), METRICS_PORT: config.METRICS_PORT, SUPERGRAPH_PATH: supergraphPath, ...trust.gatewayEnv, LOG_LEVEL: config.LOG_LEVEL },
     });
   }
 });

@@ -23,7 +23,7 @@ describe('npm start', () => {
   it('runs the whole supergraph on the embedded database, answers the benchmark query, and stops on SIGTERM', async () => {
     dir = await mkdtemp(join(tmpdir(), 'shop-stack-'));
     // The repository's supergraph.yaml, moved to free ports so a developer's running stack is not in the way.
-    const ports = await Promise.all(Array.from({ length: SUBGRAPHS.length + 1 }, freePort));
+    const ports = await Promise.all(Array.from({ length: SUBGRAPHS.length + 2 }, freePort));
     let yaml = await readFile(SUPERGRAPH_YAML, 'utf8');
     SUBGRAPHS.forEach((_, i) => {
       yaml = yaml.replace(`http://127.0.0.1:${4001 + i}/graphql`, `http://127.0.0.1:${ports[i]}/graphql`);
@@ -31,6 +31,7 @@ describe('npm start', () => {
     yaml = yaml.replaceAll('file: ./', `file: ${repo}`);
     await writeFile(join(dir, 'supergraph.yaml'), yaml);
     const gatewayPort = ports[SUBGRAPHS.length]!;
+    const metricsPort = ports[SUBGRAPHS.length + 1]!;
     // Stands in for Jaeger's OTLP/HTTP port: every service exports its spans here.
     receiver = await startOtlpReceiver();
 
@@ -44,6 +45,7 @@ describe('npm start', () => {
         SUPERGRAPH_CONFIG: join(dir, 'supergraph.yaml'),
         SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
         PORT: String(gatewayPort),
+        METRICS_PORT: String(metricsPort),
         LOG_LEVEL: 'info',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       },
@@ -72,6 +74,11 @@ describe('npm start', () => {
     expect(body.errors).toBeUndefined();
     expect(body.data!.users.length).toBeGreaterThan(0);
     expect(body.data!.topProducts).toHaveLength(5);
+
+    // The gateway's metrics are on its internal listener, counting that request; not on the public port.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^graphql_requests_total\{[^}]*operation="TestQuery"[^}]*outcome="ok"[^}]*\} 1$/m);
+    expect((await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).status).toBe(404);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -7,6 +7,9 @@ import { clientNameSchema } from './persisted/records.ts';
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
+/** The cost limit when COST_LIMIT is unset: the shop's heaviest page (the benchmark query) costs 6,525. */
+export const DEFAULT_COST_LIMIT = 10_000;
+
 export const DEFAULT_PERSISTED_DIR = fileURLToPath(new URL('../../.data/persisted', import.meta.url));
 
 const csv = <T extends z.ZodType>(item: T) =>
@@ -101,9 +104,14 @@ export const gatewayEnv = z
     MAX_DIRECTIVES: env.positiveInt(50, 10_000),
     /** Operations in one batched HTTP request; 1 turns batching off. */
     MAX_BATCH_SIZE: env.positiveInt(10, 1000),
-    COST_LIMIT: env.positiveInt(10_000, 100_000_000),
-    /** enforce: refuse operations over COST_LIMIT; measure: only report their cost. */
-    COST_MODE: z.enum(['enforce', 'measure']).default('enforce'),
+    /** Unset: DEFAULT_COST_LIMIT, enforced only on a supergraph with @cost/@listSize (COST_MODE=auto). */
+    COST_LIMIT: env.positiveInt(DEFAULT_COST_LIMIT, 100_000_000).unwrap().optional(),
+    /**
+     * auto: refuse operations over the limit when COST_LIMIT is set or the supergraph carries
+     * @cost/@listSize, else only measure (costs estimated from default list sizes are guesses);
+     * enforce: always refuse; measure: never refuse, only report.
+     */
+    COST_MODE: z.enum(['auto', 'enforce', 'measure']).default('auto'),
     /** Whole request, all subgraph fetches included. */
     REQUEST_TIMEOUT_MS: env.positiveInt(30_000, 600_000),
     /**

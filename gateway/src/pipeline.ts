@@ -34,7 +34,7 @@ import { execute } from './apollo/execute.ts';
 import { errorMasking } from './apollo/error-masking.ts';
 import { operationResolution } from './apollo/operation-resolution.ts';
 import { authenticate, type Authenticator } from './auth/authenticate.ts';
-import type { GatewayConfig } from './config.ts';
+import { DEFAULT_COST_LIMIT, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { identifyClient } from './edge/client.ts';
 import { cors } from './edge/cors.ts';
@@ -132,8 +132,17 @@ export function apolloPlugins(parts: GatewayParts, costDirectives: () => CostDir
     telemetry.plugin,
     // Which documents are queries, for inbound dedup and the response cache.
     ...(parts.operationKinds ? [parts.operationKinds.plugin<GatewayContext>()] : []),
-    // Demand control: the operation's estimated cost, refused over the limit before planning.
-    costLimit({ limit: config.COST_LIMIT, mode: config.COST_MODE, defaultListSize: DEFAULT_LIST_SIZE, directives: costDirectives }),
+    // Demand control: the operation's estimated cost, measured; refused over the limit before planning where one is enforced.
+    costLimit({
+      limit: config.COST_LIMIT,
+      defaultLimit: DEFAULT_COST_LIMIT,
+      mode: config.COST_MODE,
+      defaultListSize: DEFAULT_LIST_SIZE,
+      directives: costDirectives,
+      logger: parts.logger,
+      onCost: (cost, operationName, enforced) =>
+        telemetry.metrics.operationCost.observe({ operation: telemetry.metrics.operations.value(operationName), enforced: String(enforced) }, cost),
+    }),
     // The request id on every error; internal details masked in production.
     errorMasking(config.NODE_ENV === 'production'),
   ];

@@ -26,7 +26,8 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 describe('gateway configuration', () => {
   it('has working defaults for development', () => {
     const config = loadGatewayConfig({ ...SECRET });
-    expect(config).toMatchObject({ PORT: 4000, HOST: '0.0.0.0', NODE_ENV: 'development', PQ_DEFAULT_POLICY: 'off', COST_MODE: 'enforce', MAX_VARIABLES_DEPTH: 32 });
+    expect(config).toMatchObject({ PORT: 4000, HOST: '0.0.0.0', NODE_ENV: 'development', PQ_DEFAULT_POLICY: 'off', COST_MODE: 'auto', MAX_VARIABLES_DEPTH: 32 });
+    expect(config.COST_LIMIT).toBeUndefined();
     expect(config.AUTH_JWT_SECRET).toBeUndefined();
     expect(authOptions(config)).toMatchObject({ kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, algorithms: ['HS256'] });
     expect(config.SUPERGRAPH_PATH).toMatch(/gateway\/supergraph\.graphql$/);
@@ -43,6 +44,11 @@ describe('gateway configuration', () => {
   it('bounds the nesting of variables, 32 levels by default', () => {
     expect(loadGatewayConfig({ ...SECRET, MAX_VARIABLES_DEPTH: '8' }).MAX_VARIABLES_DEPTH).toBe(8);
     expect(configError({ ...SECRET, MAX_VARIABLES_DEPTH: '0' }).message).toMatch(/MAX_VARIABLES_DEPTH: expected a positive integer/);
+  });
+
+  it('enforces a cost limit where it is set or the supergraph prices its lists (auto), and names a bad mode', () => {
+    expect(loadGatewayConfig({ ...SECRET, COST_LIMIT: '5000' })).toMatchObject({ COST_LIMIT: 5000, COST_MODE: 'auto' });
+    expect(configError({ ...SECRET, COST_MODE: 'strict' }).message).toMatch(/COST_MODE: /);
   });
 
   it('names each bad variable and what it expects', () => {

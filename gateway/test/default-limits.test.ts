@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BENCHMARK_QUERY } from '@shop/test-support';
 import { loadGatewayConfig } from '../src/config.ts';
 import { nestedDeeperThan } from '../src/edge/json-depth.ts';
+import { annotated, enforcedLimit } from '../src/limits/cost-limit.ts';
 import { createOperationGuard } from '../src/limits/operation-limits.ts';
 
 // A default must not refuse legitimate traffic: the reference benchmark's query and the shop's
@@ -51,4 +52,16 @@ describe('default limits', () => {
     expect(Buffer.byteLength(JSON.stringify(LARGEST_ORDER)) * defaults.MAX_BATCH_SIZE).toBeLessThan(defaults.MAX_BODY_BYTES);
   });
 
+  it('enforce a cost limit only where the supergraph prices its lists, or one is configured', () => {
+    const none = { weights: new Map(), listSizes: new Map() };
+    const priced = { weights: new Map(), listSizes: new Map([['Query.users', { slicingArguments: ['first'] }]]) };
+    expect(annotated(none)).toBe(false);
+    expect(annotated(priced)).toBe(true);
+    const auto = { limit: defaults.COST_LIMIT, defaultLimit: 10_000, mode: defaults.COST_MODE };
+    expect(enforcedLimit(auto, none)).toBeNull();
+    expect(enforcedLimit(auto, priced)).toBe(10_000);
+    expect(enforcedLimit({ ...auto, limit: 500 }, none)).toBe(500);
+    expect(enforcedLimit({ ...auto, mode: 'enforce' }, none)).toBe(10_000);
+    expect(enforcedLimit({ ...auto, mode: 'measure', limit: 500 }, priced)).toBeNull();
+  });
 });

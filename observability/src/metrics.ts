@@ -28,6 +28,8 @@ export interface PoolLike {
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const COUNT_BUCKETS = [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100];
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+/** Around the gateway's default cost limit (10,000) finely, then by orders of magnitude. */
+const COST_BUCKETS = [1, 10, 100, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 1_000_000];
 
 /** Error codes kept as label values; any other code counts as "error" so the label stays bounded. */
 const KNOWN_CODES = new Set([
@@ -146,6 +148,13 @@ export function createServiceMetrics(service: string, options: { maxOperations?:
       name: 'gateway_admission_rejected_total',
       help: 'Requests refused with 503 SERVER_BUSY before executing, by reason (queue_full, queue_timeout).',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    operationCost: new Histogram({
+      name: 'gateway_operation_estimated_cost',
+      help: 'Estimated (static) cost of each operation, by operation and whether a cost limit was enforced on it: the distribution to pick COST_LIMIT from.',
+      labelNames: ['operation', 'enforced'] as const,
+      buckets: COST_BUCKETS,
       registers,
     }),
     /** Reports the operations executing and waiting, and the bound, at every scrape. */

@@ -25,8 +25,8 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const STATS = process.env.FUZZ_STATS === '1' || process.env.FUZZ_STATS === '2';
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 const PATH = process.env.FUZZ_PATH;
-/** Each case has this long to be answered; a hang is a finding too. */
-const ANSWER_TIMEOUT_MS = 15_000;
+/** Each case has this long to be answered; a hang is a finding too (generous: CI machines are shared). */
+const ANSWER_TIMEOUT_MS = 60_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -435,7 +435,7 @@ describe('hostile requests', () => {
       expect(shallow.status).toBe(200);
       await knownGoodAnswers(gateway.url);
     }
-  });
+  }, 300_000);
 
   it(`${RUNS} generated requests get a 4xx or coded errors, never a 5xx, and the gateways stay healthy`, async () => {
     const failures: string[] = [];

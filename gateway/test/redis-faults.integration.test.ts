@@ -147,14 +147,15 @@ function load(concurrency = 6) {
   };
 }
 
-async function metricsOf(url: string): Promise<string> {
-  return (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+/** A gateway's metrics, from its internal metrics listener (not its public port). */
+async function metricsOf(gateway: RunningGateway): Promise<string> {
+  return (await fetch(`${gateway.metricsUrl}/metrics`)).text();
 }
 const sample = (metrics: string, name: string, component: string) =>
   Number(new RegExp(`^${name}\\{component="${component}"[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
 const GATEWAY_COMPONENTS = ['apq', 'rate_limit', 'response_cache'];
 const allUp = async () => {
-  const metrics = await metricsOf(gateway.url);
+  const metrics = await metricsOf(gateway);
   return [...GATEWAY_COMPONENTS, 'persisted'].every((component) => sample(metrics, 'redis_up', component) === 1);
 };
 const subgraphNames = (): SubgraphName[] => Object.keys(supergraph.subgraphs.services) as SubgraphName[];
@@ -177,13 +178,13 @@ describe('Redis faults under load', () => {
       const keysOf = async (pattern: string) => (await inspect.keys(pattern)).length;
       await until(async () => (await keysOf('shop:apq:*')) > 0 && (await keysOf('shop:rl:*')) > 0 && (await keysOf('shop:gateway:response:*')) > 0);
       expect(await keysOf('shop:internal-nonce:*')).toBeGreaterThan(0);
-      const before = await metricsOf(gateway.url);
+      const before = await metricsOf(gateway);
       const degradedBefore = Object.fromEntries(GATEWAY_COMPONENTS.map((c) => [c, sample(before, 'redis_degraded_operations_total', c)]));
 
       // (a) Killed: connections cut, reconnections refused.
       await redis.kill();
       await traffic.more(200);
-      const down = await metricsOf(gateway.url);
+      const down = await metricsOf(gateway);
       for (const component of [...GATEWAY_COMPONENTS, 'persisted']) expect(sample(down, 'redis_up', component)).toBe(0);
       for (const component of GATEWAY_COMPONENTS) expect(sample(down, 'redis_degraded_operations_total', component)).toBeGreaterThan(degradedBefore[component]!);
       expect(apqMisses).toBeGreaterThan(0);
@@ -203,11 +204,11 @@ describe('Redis faults under load', () => {
       await until(() => gateway.registry.operation('partner', PARTNER_PRODUCT.id) !== undefined, { what: 'a manifest published after the restart loaded' });
 
       // (b) Hung: connections stay open and nothing is answered.
-      const degradedBeforeHang = sample(await metricsOf(gateway.url), 'redis_degraded_operations_total', 'apq');
+      const degradedBeforeHang = sample(await metricsOf(gateway), 'redis_degraded_operations_total', 'apq');
       redis.pause();
       try {
         await traffic.more(200);
-        const hung = await metricsOf(gateway.url);
+        const hung = await metricsOf(gateway);
         expect(sample(hung, 'redis_up', 'apq')).toBe(0);
         expect(sample(hung, 'redis_up', 'rate_limit')).toBe(0);
         expect(sample(hung, 'redis_degraded_operations_total', 'apq')).toBeGreaterThan(degradedBeforeHang);
@@ -248,7 +249,7 @@ describe('Redis faults under load', () => {
       }
       return seen;
     };
-    const rateLimitUp = async (target: RunningGateway) => sample(await metricsOf(target.url), 'redis_up', 'rate_limit') === 1;
+    const rateLimitUp = async (target: RunningGateway) => sample(await metricsOf(target), 'redis_up', 'rate_limit') === 1;
     const LIMITED = [200, 200, 200, 200, 200, 429, 429];
 
     const killed = await limited('killed:');

@@ -220,6 +220,23 @@ describe('redis store', () => {
     expect((await store.load()).clientsByName.has('acme')).toBe(true);
   });
 
+  it('notices a Redis that lost its data and was written back to the version it had, while no poll saw it empty', async () => {
+    const prefix = `test:pq:${randomUUID()}:`;
+    prefixes.push(prefix);
+    const writer = createRedisStore(TEST_REDIS_URL, { prefix });
+    const replica = createRedisStore(TEST_REDIS_URL, { prefix, pollIntervalMs: 100 });
+    open.push(writer, replica);
+    await writer.putClient(client('acme', null));
+    await replica.load();
+    const change = changes(replica);
+    // Lost and written again as a restarted Redis would be: the same version (1), other data,
+    // and the pub/sub message of the write lost as well, so only the poll can notice.
+    await redis.del(...(await redis.keys(`${prefix}*`)));
+    await redis.multi().hset(`${prefix}clients`, 'other', JSON.stringify(client('other', null))).incr(`${prefix}version`).set(`${prefix}stamp`, randomUUID()).exec();
+    await change.done;
+    change.stop();
+  });
+
   it('refuses a URL that is not redis://', () => {
     expect(() => createRedisStore('http://127.0.0.1:6379')).toThrow(/redisUrl: expected a redis:\/\/ or rediss:\/\/ URL/);
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '@shop/observability';
@@ -31,7 +32,9 @@ const optionsSchema = z.object({
  *   clients    hash  client name -> JSON ClientRecord
  *   manifests  hash  "<client>/<manifest>" -> JSON operations array
  *   version    counter, INCRed by every change
- *   changed    pub/sub channel, carries the new version
+ *   stamp      a random id written by every change: a Redis that lost its data and was written
+ *              again can reach the version seen before, never the stamp
+ *   changed    pub/sub channel, carries "<version>:<stamp>" of each change
  * All manifests live in one hash (rather than one hash per client) so `load` reads clients,
  * manifests and version in a single MULTI: a snapshot never mixes two publishes.
  */
@@ -42,7 +45,7 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
     'INVALID_STORE_OPTIONS',
     'Redis store options',
   );
-  const keys = { clients: `${prefix}clients`, manifests: `${prefix}manifests`, version: `${prefix}version`, channel: `${prefix}changed` };
+  const keys = { clients: `${prefix}clients`, manifests: `${prefix}manifests`, version: `${prefix}version`, stamp: `${prefix}stamp`, channel: `${prefix}changed` };
   const connection = {
     logger: options.logger,
     commandTimeoutMs: options.commandTimeoutMs,
@@ -54,6 +57,7 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
   const stops = new Set<() => void>();
   /** Version of the data the last `load` returned, so `watch` started after it misses nothing. */
   let loadedVersion: number | null = null;
+  let loadedStamp: string | null = null;
 
   async function exec(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
     const replies = await multi.exec();
@@ -67,8 +71,9 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
   /** Every change bumps the version in the same transaction as the write, then tells the other replicas. */
   async function commit(write: (client: Redis) => ReturnType<Redis['multi']>): Promise<void> {
     await redis.run(async (client) => {
-      const replies = await exec(write(client).incr(keys.version));
-      await client.publish(keys.channel, String(replies.at(-1)));
+      const stamp = randomUUID();
+      const replies = await exec(write(client).incr(keys.version).set(keys.stamp, stamp));
+      await client.publish(keys.channel, `${String(replies.at(-2))}:${stamp}`);
     });
   }
 
@@ -81,16 +86,23 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
     });
   }
 
-  /** The version, 0 when there is none, or undefined while Redis is unavailable (a poll skipped and counted). */
-  const readVersion = () => redis.attempt(async (client) => Number((await client.get(keys.version)) ?? 0), () => undefined);
+  /** The version (0 when there is none) and stamp, or undefined while Redis is unavailable (a poll skipped and counted). */
+  const readVersion = () =>
+    redis.attempt(
+      async (client) => {
+        const [version, stamp] = await client.mget(keys.version, keys.stamp);
+        return { version: Number(version ?? 0), stamp: stamp ?? null };
+      },
+      () => undefined,
+    );
 
   return {
     health: redis,
 
     async load() {
-      const [version, clients, manifests] = (await redis.run((client) =>
-        exec(client.multi().get(keys.version).hgetall(keys.clients).hgetall(keys.manifests)),
-      )) as [string | null, Record<string, string>, Record<string, string>];
+      const [version, clients, manifests, stamp] = (await redis.run((client) =>
+        exec(client.multi().get(keys.version).hgetall(keys.clients).hgetall(keys.manifests).get(keys.stamp)),
+      )) as [string | null, Record<string, string>, Record<string, string>, string | null];
       if (version === null && loadedVersion !== null && loadedVersion > 0) {
         // Every change bumps the version, so data once loaded cannot lose it by being unpublished:
         // this Redis restarted without persistence or was flushed. Serving nothing would refuse
@@ -103,6 +115,7 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
       const records = Object.entries(clients).map(([name, json]) => parseStored(clientRecordSchema, json, `Redis ${keys.clients} field ${JSON.stringify(name)}`));
       const snapshot = buildSnapshot(records, parseManifests(manifests));
       loadedVersion = Number(version ?? 0);
+      loadedStamp = stamp;
       return snapshot;
     },
 
@@ -125,21 +138,25 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
 
     watch(onChange) {
       let seen = loadedVersion;
+      let seenStamp = loadedStamp;
       let stopped = false;
       let polling = false;
-      const changed = (version: number, fromMessage: boolean) => {
+      const changed = (version: number, stamp: string | null, fromMessage: boolean) => {
         if (stopped) return;
         if (seen === null) {
           // watch() before any load(): the first poll is only a baseline, but a message is a
           // change that happened after watch() began (an extra reload is harmless, a missed one is not).
           seen = version;
+          seenStamp = stamp;
           if (fromMessage) onChange();
           return;
         }
-        // A late pub/sub message may carry an older version than a poll already saw; a poll
-        // seeing any other version (even a lower one, after Redis was reset) is a change.
-        if (fromMessage ? version > seen : version !== seen) {
+        // A late pub/sub message may carry an older version than a poll already saw. A poll seeing
+        // any other version or stamp is a change: after Redis lost its data and was written again,
+        // the version may be back where it was, the stamp is not.
+        if (fromMessage ? version > seen : version !== seen || stamp !== seenStamp) {
           seen = version;
+          seenStamp = stamp;
           onChange();
         }
       };
@@ -147,7 +164,7 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
         if (polling || stopped) return;
         polling = true;
         readVersion()
-          .then((version) => version !== undefined && changed(version, false))
+          .then((read) => read !== undefined && changed(read.version, read.stamp, false))
           .finally(() => (polling = false));
       };
 
@@ -155,7 +172,8 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
       // Its outages are the main connection's too, told there.
       const subscriber = openRedis(redisUrl, { ...connection, logger: undefined, component: 'persisted_subscriber', degradesTo: 'waits' });
       subscriber.client.on('message', (channel: string, message: string) => {
-        if (channel === keys.channel && /^\d+$/.test(message)) changed(Number(message), true);
+        const parsed = channel === keys.channel ? /^(\d+):(\S+)$/.exec(message) : null;
+        if (parsed) changed(Number(parsed[1]), parsed[2]!, true);
       });
       // 'ready' follows the first connection and every reconnect: (re)subscribe, and catch up at
       // once instead of waiting for the next poll. Subscribing twice to a channel is harmless.

@@ -1,2 +1,3 @@
 export { bundleEntry, bundleService } from './bundle.ts';
 export { gatewayNodeFlags, heapEnv } from './heap.ts';
+export { Supervisor, type ServiceSpec } from './supervisor.ts';

@@ -10,6 +10,13 @@ export interface ServiceSpec {
   nodeFlags?: string[];
   /** Polled until it answers 200 before the service counts as started. */
   healthUrl: string;
+  /**
+   * Restarted with backoff when it exits (the default, as `npm start` wants); false leaves it down
+   * until started again, for a caller that stops and starts services itself (`npm run chaos`).
+   */
+  restartOnExit?: boolean;
+  /** Where the service's stdout and stderr go: the launcher's (default) or an open file descriptor. */
+  output?: 'inherit' | number;
 }
 
 /**
@@ -28,15 +35,17 @@ export class Supervisor {
   }
 
   private launch(spec: ServiceSpec, restarts: number): void {
+    const output = spec.output ?? 'inherit';
     const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), spec.entry], {
       env: { ...process.env, ...spec.env },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', output, output],
     });
     this.children.set(spec.name, child);
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {
-      this.children.delete(spec.name);
-      if (this.stopping) return;
+      // A service started again meanwhile is another process under the same name.
+      if (this.children.get(spec.name) === child) this.children.delete(spec.name);
+      if (this.stopping || spec.restartOnExit === false) return;
       // A service that ran a while before crashing gets a fresh backoff.
       const attempt = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
       const delay = Math.min(30_000, 500 * 2 ** attempt);
@@ -45,6 +54,26 @@ export class Supervisor {
         if (!this.stopping) this.launch(spec, attempt);
       }, delay).unref();
     });
+  }
+
+  /** The running process of a service, if any. */
+  pid(name: string): number | undefined {
+    return this.children.get(name)?.pid;
+  }
+
+  /** Sends `signal` to a running service; false when it is not running. */
+  signal(name: string, signal: NodeJS.Signals): boolean {
+    const child = this.children.get(name);
+    return child ? child.kill(signal) : false;
+  }
+
+  /** Resolves when the service's current process has exited (at once when none runs). */
+  exited(name: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      return Promise.resolve({ code: child?.exitCode ?? null, signal: child?.signalCode ?? null });
+    }
+    return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
   /** SIGTERM to every service (they drain), then wait for them to exit. */
@@ -56,6 +85,8 @@ export class Supervisor {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
           child.once('exit', () => resolve());
           child.kill('SIGTERM');
+          // A stopped (SIGSTOP) process would hold the signal until the SIGKILL below.
+          child.kill('SIGCONT');
           setTimeout(() => child.kill('SIGKILL'), timeoutMs).unref();
         }),
     );

@@ -1,0 +1,170 @@
+import type { PhaseStats, Recovery } from './classify.ts';
+import type { Scenario } from './scenarios.ts';
+
+/** What one scenario measured, per phase: before the fault, while it lasted, after it was repaired. */
+export interface ScenarioResult {
+  scenario: Scenario;
+  holdMs: number;
+  phases: { before: PhaseStats; fault: PhaseStats; after: PhaseStats };
+  /** Durations of the phases in ms. */
+  durations: { before: number; fault: number; after: number };
+  recovery: Recovery;
+  /** Requests to the faulted part started after the hang should have been detected: latencies (hang only). */
+  lateInHang?: { requests: number; waited: number; p50Ms: number };
+  notes: string[];
+  alerts: AlertReport[];
+}
+
+export interface AlertReport {
+  name: string;
+  labels: Record<string, string>;
+  /** Seconds from the fault's start to pending (condition true) and to firing; firing null: did not fire. */
+  pendingAfterS: number;
+  firingAfterS: number | null;
+}
+
+export interface DataCheck {
+  sent: number;
+  acknowledged: number;
+  stored: number;
+  /** Acknowledged to the client but not in the orders database. */
+  lost: number;
+  /** Idempotency keys stored more than once. */
+  duplicated: number;
+  /** Stored but never acknowledged (the answer was lost; a retry with the key would return it). */
+  unacknowledged: number;
+}
+
+export interface Criterion {
+  scenario: string;
+  text: string;
+  pass: boolean;
+  detail: string;
+  /**
+   * Set while the behaviour is another part of issue 10 that has not landed yet: the result is
+   * reported but does not fail the run. Removed once it has landed, so a regression fails CI.
+   */
+  awaiting?: string;
+}
+
+/** The gateway's default subgraph fetch timeout (SUBGRAPH_TIMEOUT_MS): a hung subgraph costs each request this long until a breaker opens. */
+export const SUBGRAPH_TIMEOUT_MS = 10_000;
+/** The gateway's default request deadline (REQUEST_TIMEOUT_MS). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+const SUBGRAPH_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'SUBGRAPH_TIMEOUT']);
+const fmtS = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
+const statuses = (stats: PhaseStats) => Object.entries(stats.byStatus).map(([s, n]) => `${s}: ${n}`).join(', ') || 'none';
+
+/** The issue's done-when criteria, checked on what the run measured. */
+export function scenarioCriteria(result: ScenarioResult): Criterion[] {
+  const { scenario, phases, recovery } = result;
+  const id = scenario.id;
+  const during = [phases.fault, phases.after];
+  const sum = (pick: (s: PhaseStats) => number) => during.reduce((n, s) => n + pick(s), 0);
+  const criteria: Criterion[] = [];
+  const recoveredWithin = (limitMs: number, awaiting?: string) =>
+    criteria.push({
+      scenario: id,
+      text: `recovers within ${limitMs / 1000} s of the fault's end`,
+      pass: recovery.recoveredMs !== null && recovery.recoveredMs <= limitMs,
+      detail: `first request answered fully correct sent ${fmtS(recovery.recoveredMs)} after it`,
+      ...(awaiting ? { awaiting } : {}),
+    });
+
+  if (id === 'kill-subgraph' || id === 'hang-subgraph') {
+    criteria.push({
+      scenario: id,
+      text: 'every answer is HTTP 200',
+      pass: sum((s) => s.requests - (s.byStatus['200'] ?? 0)) === 0,
+      detail: `fault: ${statuses(phases.fault)}; after: ${statuses(phases.after)}`,
+      awaiting: 'subgraph-faults',
+    });
+    criteria.push({
+      scenario: id,
+      text: "the other subgraphs' fields are present in every answer",
+      pass: sum((s) => s.outside) === 0,
+      detail: `${sum((s) => s.outside)} answers lacked fields of other subgraphs`,
+      awaiting: 'subgraph-faults',
+    });
+    const codes = Object.keys(phases.fault.byCode);
+    criteria.push({
+      scenario: id,
+      text: `errors carry SUBGRAPH_UNAVAILABLE / SUBGRAPH_TIMEOUT, never a network address`,
+      pass: codes.every((c) => SUBGRAPH_CODES.has(c)) && sum((s) => s.leaks) === 0,
+      detail: `codes: ${codes.join(', ') || 'none'}; ${sum((s) => s.leaks)} messages with an address or socket error`,
+      awaiting: 'subgraph-faults',
+    });
+    if (id === 'hang-subgraph') {
+      const late = result.lateInHang;
+      criteria.push({
+        scenario: id,
+        text: 'once the hang is detected, requests stop waiting for it (breaker open)',
+        pass: late !== undefined && late.requests >= 3 && late.waited <= late.requests / 10,
+        detail: late
+          ? `of ${late.requests} requests reading ${[...scenario.faulted].join(', ')} sent ${fmtS(SUBGRAPH_TIMEOUT_MS + 1_000)} into the hang or later, ${late.waited} waited ${fmtS(SUBGRAPH_TIMEOUT_MS / 2)} or more or until it ended; median ${fmtS(late.p50Ms)}`
+          : 'not measured',
+        awaiting: 'subgraph-faults',
+      });
+    }
+    recoveredWithin(5_000);
+  } else if (id === 'stop-redis') {
+    criteria.push({
+      scenario: id,
+      text: 'no failed request',
+      pass: sum((s) => s.failed) === 0,
+      detail: `${sum((s) => s.failed)} failed (fault: ${statuses(phases.fault)}; codes ${Object.keys(phases.fault.byCode).join(', ') || 'none'})`,
+      awaiting: 'redis-faults',
+    });
+  } else if (id === 'restart-postgres') {
+    const slow = Math.max(phases.fault.maxMs, phases.after.maxMs);
+    const timedOut = sum((s) => (s.byCode.REQUEST_TIMEOUT ?? 0) + (s.byCode.UND_ERR_HEADERS_TIMEOUT ?? 0));
+    criteria.push({
+      scenario: id,
+      text: 'no request waits past its deadline',
+      pass: slow < REQUEST_TIMEOUT_MS && timedOut === 0,
+      detail: `slowest answer ${fmtS(slow)}; ${timedOut} timed out`,
+    });
+    const codes = Object.keys(phases.fault.byCode);
+    criteria.push({
+      scenario: id,
+      text: 'requests that need the database fail with DATABASE_UNAVAILABLE, never a network address',
+      pass: codes.every((c) => c === 'DATABASE_UNAVAILABLE' || SUBGRAPH_CODES.has(c)) && sum((s) => s.leaks) === 0,
+      detail: `codes: ${codes.join(', ') || 'none'}; ${sum((s) => s.leaks)} messages with an address or socket error`,
+      awaiting: 'db-shutdown',
+    });
+    recoveredWithin(10_000);
+  } else if (id === 'sigterm-gateway') {
+    criteria.push({
+      scenario: id,
+      text: 'no failed request (clients retry refused and closed connections)',
+      pass: sum((s) => s.failed) === 0,
+      detail: `${sum((s) => s.failed)} failed; ${sum((s) => s.refused)} connection attempts refused and ${sum((s) => s.closed)} closed before an answer, retried`,
+      awaiting: 'db-shutdown',
+    });
+    criteria.push({
+      scenario: id,
+      text: 'the gateway drains and exits by itself',
+      pass: result.notes.some((n) => n.includes('exit code 0')),
+      detail: result.notes.join('; '),
+    });
+  }
+  return criteria;
+}
+
+export function dataCriteria(data: DataCheck): Criterion[] {
+  return [
+    {
+      scenario: 'data',
+      text: 'every acknowledged order is stored',
+      pass: data.lost === 0,
+      detail: `${data.acknowledged} acknowledged, ${data.stored} stored, ${data.lost} lost`,
+    },
+    {
+      scenario: 'data',
+      text: 'no order stored twice for one idempotency key',
+      pass: data.duplicated === 0,
+      detail: `${data.duplicated} duplicated keys`,
+    },
+  ];
+}

@@ -1,0 +1,111 @@
+import { SUBGRAPHS, type SubgraphName } from '@shop/db';
+import { until } from '@shop/test-support';
+import { sleep } from './exec.ts';
+import type { ChaosStack } from './stack.ts';
+
+/** When the fault began and when its cause was gone again (the service back and healthy). */
+export interface FaultTimes {
+  faultAt: number;
+  repairedAt: number;
+  /** What happened while injecting it, for the table (e.g. how the gateway exited). */
+  notes: string[];
+}
+
+export interface Scenario {
+  id: 'kill-subgraph' | 'hang-subgraph' | 'stop-redis' | 'restart-postgres' | 'sigterm-gateway';
+  title: string;
+  /** The parts whose fields may be missing while the fault lasts: every other field must be there. */
+  faulted: ReadonlySet<SubgraphName>;
+  /** Injects the fault, holds it for `holdMs`, undoes it; resolves once the cause is repaired. */
+  inject(stack: ChaosStack, holdMs: number): Promise<FaultTimes>;
+}
+
+/** The subgraph the subgraph faults hit: it contributes fields (inStock, quantity) to products owned elsewhere. */
+export const VICTIM: SubgraphName = 'inventory';
+const ALL = new Set(SUBGRAPHS);
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: 'kill-subgraph',
+    title: `kill a subgraph (SIGKILL ${VICTIM}, started again after the hold)`,
+    faulted: new Set([VICTIM]),
+    async inject(stack, holdMs) {
+      const faultAt = Date.now();
+      stack.signal(VICTIM, 'SIGKILL');
+      await stack.exited(VICTIM);
+      await sleep(holdMs - (Date.now() - faultAt));
+      const restartAt = Date.now();
+      await stack.start(VICTIM);
+      const repairedAt = Date.now();
+      return { faultAt, repairedAt, notes: [`${VICTIM} restarted and healthy in ${((repairedAt - restartAt) / 1000).toFixed(1)} s`] };
+    },
+  },
+  {
+    id: 'hang-subgraph',
+    title: `hang a subgraph (SIGSTOP ${VICTIM}, SIGCONT after the hold)`,
+    faulted: new Set([VICTIM]),
+    async inject(stack, holdMs) {
+      const faultAt = Date.now();
+      stack.signal(VICTIM, 'SIGSTOP');
+      await sleep(holdMs);
+      stack.signal(VICTIM, 'SIGCONT');
+      return { faultAt, repairedAt: Date.now(), notes: [] };
+    },
+  },
+  {
+    id: 'stop-redis',
+    title: 'stop Redis (SIGKILL redis-server, started again empty after the hold)',
+    // Redis holds only shared caches and counters: no field may go missing.
+    faulted: new Set(),
+    async inject(stack, holdMs) {
+      const faultAt = Date.now();
+      await stack.redis.kill();
+      await sleep(holdMs - (Date.now() - faultAt));
+      await stack.redis.start();
+      return { faultAt, repairedAt: Date.now(), notes: [] };
+    },
+  },
+  {
+    id: 'restart-postgres',
+    title: 'restart PostgreSQL (pg_ctl stop -m fast, down for the hold, pg_ctl start)',
+    // Every subgraph's database lives on the one server.
+    faulted: ALL,
+    async inject(stack, holdMs) {
+      const faultAt = Date.now();
+      await stack.postgres.stop();
+      const downAt = Date.now();
+      await sleep(holdMs - (downAt - faultAt));
+      await stack.postgres.start();
+      const repairedAt = Date.now();
+      return { faultAt, repairedAt, notes: [`stopped in ${((downAt - faultAt) / 1000).toFixed(1)} s, accepting connections again after ${((repairedAt - faultAt) / 1000).toFixed(1)} s`] };
+    },
+  },
+  {
+    id: 'sigterm-gateway',
+    title: 'SIGTERM the gateway (it drains and exits; started again)',
+    faulted: ALL,
+    async inject(stack) {
+      const faultAt = Date.now();
+      stack.signal('gateway', 'SIGTERM');
+      const exit = await stack.exited('gateway');
+      const exitedAt = Date.now();
+      await stack.start('gateway');
+      const repairedAt = Date.now();
+      const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+      return {
+        faultAt,
+        repairedAt,
+        notes: [`gateway drained and exited in ${((exitedAt - faultAt) / 1000).toFixed(1)} s (${how}); ready again after ${((repairedAt - faultAt) / 1000).toFixed(1)} s`],
+      };
+    },
+  },
+];
+
+/** Waits until every service answers its probe again (after a fault, before the next one). */
+export async function waitForHealthyStack(stack: ChaosStack, timeoutMs: number): Promise<void> {
+  await until(async () => (await Promise.all([...SUBGRAPHS, 'gateway' as const].map((name) => stack.healthy(name)))).every(Boolean), {
+    timeoutMs,
+    intervalMs: 250,
+    what: 'every service healthy',
+  });
+}

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --short] [-- --only kill-subgraph,stop-redis] [-- --no-prometheus]`: the real
+ * `npm run chaos [-- --short] [--only kill-subgraph,stop-redis] [--no-prometheus] [--hold <s>] [--rate <n>]`: the real
  * stack under a bounded load while each fault is injected in turn; one table per fault, the
  * done-when criteria of issue 10, and (full runs) tools/chaos/RESULTS.md. Exits 1 when an enforced
  * criterion fails, 2 when the run itself could not be done.
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     'no-prometheus': { type: 'boolean', default: false },
     'alert-for-scale': { type: 'string', default: '0.1' },
     rate: { type: 'string' },
+    hold: { type: 'string' },
     concurrency: { type: 'string' },
     results: { type: 'string' },
     'log-level': { type: 'string', default: 'warn' },
@@ -44,8 +45,9 @@ const args = z
     alertForScale: number('--alert-for-scale', 0.001, 1),
     rate: number('--rate', 1, 10_000).optional(),
     concurrency: number('--concurrency', 1, 1_000).int().optional(),
+    holdSeconds: number('--hold', 1, 600).optional(),
   })
-  .safeParse({ only: values.only, alertForScale: values['alert-for-scale'], rate: values.rate, concurrency: values.concurrency });
+  .safeParse({ only: values.only, alertForScale: values['alert-for-scale'], rate: values.rate, concurrency: values.concurrency, holdSeconds: values.hold });
 if (!args.success) {
   console.error(args.error.issues.map((i) => i.message).join('\n'));
   process.exit(2);
@@ -66,9 +68,9 @@ const options: ChaosOptions = {
   prometheus,
   alertForScale: args.data.alertForScale,
   baselineMs: short ? 2_000 : 5_000,
-  holdMs: short ? 5_000 : 40_000,
+  holdMs: args.data.holdSeconds ? args.data.holdSeconds * 1000 : short ? 5_000 : 40_000,
   // Longer than the subgraph timeout, so a breaker can be seen opening.
-  hangHoldMs: short ? 15_000 : 40_000,
+  hangHoldMs: args.data.holdSeconds ? args.data.holdSeconds * 1000 : short ? 15_000 : 40_000,
   afterMs: short ? 7_000 : 20_000,
   concurrency: args.data.concurrency ?? 256,
   ratePerSecond: args.data.rate ?? (short ? 10 : 20),

@@ -67,7 +67,7 @@ function prometheusConfig(targets: ScrapeTargets, intervalSeconds: number): stri
   return `# Written by npm run chaos for one run.
 global:
   scrape_interval: ${intervalSeconds}s
-  scrape_timeout: ${Math.max(0.5, intervalSeconds * 0.8)}s
+  scrape_timeout: ${Math.round(intervalSeconds * 800)}ms
   evaluation_interval: ${intervalSeconds}s
 rule_files:
   - rules.yml

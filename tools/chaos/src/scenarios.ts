@@ -87,11 +87,17 @@ export const SCENARIOS: Scenario[] = [
     async inject(stack) {
       const faultAt = Date.now();
       stack.signal('gateway', 'SIGTERM');
+      // Its drain is bounded (DRAIN_TIMEOUT_MS, 10 s); one that does not exit by itself is a finding, and then killed.
+      let killed = false;
+      const timer = setTimeout(() => {
+        killed = stack.signal('gateway', 'SIGKILL');
+      }, 30_000);
       const exit = await stack.exited('gateway');
+      clearTimeout(timer);
       const exitedAt = Date.now();
       await stack.start('gateway');
       const repairedAt = Date.now();
-      const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+      const how = killed ? 'had not exited 30 s after SIGTERM: SIGKILLed' : exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
       return {
         faultAt,
         repairedAt,

@@ -127,10 +127,16 @@ export async function startChaosStack(options: StackOptions): Promise<ChaosStack
       LOG_LEVEL: options.logLevel,
     },
   });
-  const start = (name: ServiceName) => supervisor.start(specs.get(name)!, 60_000);
+  // Generous: on a busy shared machine a service's start-up has taken over a minute.
+  const start = (name: ServiceName) => supervisor.start(specs.get(name)!, 180_000);
   progress('starting the subgraphs and the gateway');
-  await Promise.all(SUBGRAPHS.map(start));
-  await start('gateway');
+  try {
+    await Promise.all(SUBGRAPHS.map(start));
+    await start('gateway');
+  } catch (error) {
+    progress(`the services' last log lines:\n${(await readFile(logPath, 'utf8').catch(() => '')).split('\n').slice(-40).join('\n')}`);
+    throw error;
+  }
 
   const healthy = async (name: ServiceName) => {
     try {

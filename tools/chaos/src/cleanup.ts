@@ -36,8 +36,14 @@ export function cleanupAll(): Promise<void> {
   return running;
 }
 
-/** Ctrl-C and SIGTERM clean up before exiting (exit code 130 / 143). */
+/** Ctrl-C and SIGTERM clean up before exiting (exit code 130 / 143), and so does an error nothing caught (exit code 2). */
 export function cleanupOnSignals(): void {
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.once(event, (error: unknown) => {
+      console.error(`chaos: ${event}: ${(error as Error)?.stack ?? String(error)}`);
+      void cleanupAll().finally(() => process.exit(2));
+    });
+  }
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       console.error(`\nchaos: ${signal}, cleaning up`);

@@ -125,10 +125,17 @@ export async function startPrometheus(options: {
 
   const seen = new Map<string, AlertSighting>();
   const poll = async () => {
-    const response = await fetch(`${url}/api/v1/alerts`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
-    if (!response?.ok) return;
+    let alerts: Array<{ labels: Record<string, string>; state: string; activeAt: string }>;
+    try {
+      const response = await fetch(`${url}/api/v1/alerts`, { signal: AbortSignal.timeout(5_000) });
+      if (!response.ok) return;
+      alerts = ((await response.json()) as { data: { alerts: typeof alerts } }).data.alerts;
+    } catch {
+      // A slow answer on a busy machine: the next poll reads the same state.
+      return;
+    }
     const now = Date.now();
-    const { data } = (await response.json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string; activeAt: string }> } };
+    const data = { alerts };
     for (const alert of data.alerts) {
       const { alertname = '?', ...labels } = alert.labels;
       const activeAt = Date.parse(alert.activeAt);

@@ -33,6 +33,34 @@ const flag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'on');
 
+/** A number between 0 and 1. */
+const share = (expected: string, fallback: number) =>
+  z.coerce.number({ message: `expected ${expected}` }).min(0, `expected ${expected}`).max(1, `expected ${expected}`).default(fallback);
+
+/** One subgraph's resilience settings, each one optional over the SUBGRAPH_* defaults. */
+const resilienceOverrideSchema = z
+  .object({
+    timeoutMs: z.number().int().min(1).max(300_000),
+    retries: z.number().int().min(0).max(10),
+    retryDelayMs: z.number().int().min(1).max(60_000),
+    retryMaxDelayMs: z.number().int().min(1).max(60_000),
+    retryBudgetRatio: z.number().min(0).max(1),
+    retryBudgetMin: z.number().int().min(0).max(1_000_000),
+    breakerThreshold: z.number().gt(0).lt(1),
+    breakerWindow: z.number().int().min(1).max(10_000),
+    breakerMinCalls: z.number().int().min(1).max(10_000),
+    breakerHalfOpenMs: z.number().int().min(1).max(600_000),
+  })
+  .partial()
+  .strict();
+const resilienceOverridesSchema = z.record(
+  z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'expected subgraph names as keys'),
+  resilienceOverrideSchema,
+);
+
+/** How the gateway calls one subgraph: timeout, retries and their budget, circuit breaker. */
+export type SubgraphResilience = Required<z.infer<typeof resilienceOverrideSchema>>;
+
 export const gatewayEnv = z
   .object({
     NODE_ENV: env.nodeEnv(),
@@ -156,6 +184,47 @@ export const gatewayEnv = z
 
     /** Per subgraph fetch; a slow subgraph fails its part of the response, not the whole gateway. */
     SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000, 300_000),
+    // Subgraph resilience (subgraph-fetch/resilience.ts): the defaults of every subgraph, each overridable by name.
+    /** Retries of a failed query fetch (connection errors, 502/503/504); mutations are never retried. 0: none. */
+    SUBGRAPH_RETRIES: z.coerce.number({ message: 'expected 0 (no retries) or a positive integer' }).int('expected a whole number').min(0).max(10).default(2),
+    /** First retry delay; each next one grows exponentially, with jitter, up to SUBGRAPH_RETRY_MAX_DELAY_MS. */
+    SUBGRAPH_RETRY_DELAY_MS: env.positiveInt(25, 60_000),
+    SUBGRAPH_RETRY_MAX_DELAY_MS: env.positiveInt(500, 60_000),
+    /** Retries may add at most this share of a subgraph's fetches over the last 10 s (beyond SUBGRAPH_RETRY_BUDGET_MIN). */
+    SUBGRAPH_RETRY_BUDGET_RATIO: share('a share of fetches between 0 and 1, e.g. 0.1', 0.1),
+    /** Retries always allowed per subgraph per 10 s, so a quiet subgraph can still retry. */
+    SUBGRAPH_RETRY_BUDGET_MIN: z.coerce.number({ message: 'expected 0 or a positive integer' }).int('expected a whole number').min(0).max(1_000_000).default(10),
+    /** The circuit opens when more than this share of the last SUBGRAPH_BREAKER_WINDOW calls failed. */
+    SUBGRAPH_BREAKER_THRESHOLD: z.coerce
+      .number({ message: 'expected a share of calls strictly between 0 and 1, e.g. 0.5' })
+      .gt(0, 'expected a share of calls strictly between 0 and 1, e.g. 0.5')
+      .lt(1, 'expected a share of calls strictly between 0 and 1, e.g. 0.5')
+      .default(0.5),
+    SUBGRAPH_BREAKER_WINDOW: env.positiveInt(20, 10_000),
+    /** Calls in the window before the circuit may open at all. */
+    SUBGRAPH_BREAKER_MIN_CALLS: env.positiveInt(10, 10_000),
+    /** How long an open circuit fails fast before one call probes the subgraph again. */
+    SUBGRAPH_BREAKER_HALF_OPEN_MS: env.positiveInt(1000, 600_000),
+    /** Per-subgraph settings over the defaults, as JSON: {"inventory": {"timeoutMs": 2000, "retries": 0}}. */
+    SUBGRAPH_RESILIENCE_OVERRIDES: z
+      .string()
+      .transform((value, ctx) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(value);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected JSON such as {"inventory": {"timeoutMs": 2000}}' });
+          return z.NEVER;
+        }
+        const parsed = resilienceOverridesSchema.safeParse(json);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(top level)'}: ${issue.message}` });
+          return z.NEVER;
+        }
+        return parsed.data;
+      })
+      .default({}),
     SUBGRAPH_CONNECTIONS: env.positiveInt(64, 10_000),
     DRAIN_TIMEOUT_MS: env.positiveInt(10_000, 600_000),
     // Speed features; each one's module (sharing/, subgraph-fetch/, edge/response-encoding.ts) says what it does and when it is safe.
@@ -189,6 +258,15 @@ export const gatewayEnv = z
         message: `must be below REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS}): a request still queued at its deadline has already been answered 504`,
       });
     }
+    for (const [name, settings] of [['(defaults)', resilienceDefaults(config)], ...Object.entries(config.SUBGRAPH_RESILIENCE_OVERRIDES)] as const) {
+      const merged = { ...resilienceDefaults(config), ...settings };
+      if (merged.breakerMinCalls > merged.breakerWindow) {
+        ctx.addIssue({ code: 'custom', path: [name === '(defaults)' ? 'SUBGRAPH_BREAKER_MIN_CALLS' : 'SUBGRAPH_RESILIENCE_OVERRIDES'], message: `${name}: breakerMinCalls (${merged.breakerMinCalls}) must not exceed breakerWindow (${merged.breakerWindow})` });
+      }
+      if (merged.retryMaxDelayMs < merged.retryDelayMs) {
+        ctx.addIssue({ code: 'custom', path: [name === '(defaults)' ? 'SUBGRAPH_RETRY_MAX_DELAY_MS' : 'SUBGRAPH_RESILIENCE_OVERRIDES'], message: `${name}: retryMaxDelayMs (${merged.retryMaxDelayMs}) must not be below retryDelayMs (${merged.retryDelayMs})` });
+      }
+    }
     if (config.RESPONSE_CACHE === 'redis' && !config.REDIS_URL) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required with RESPONSE_CACHE=redis' });
     }
@@ -216,6 +294,51 @@ export const gatewayEnv = z
   });
 
 type ParsedEnv = z.infer<typeof gatewayEnv>;
+
+/** The SUBGRAPH_* defaults every subgraph gets unless SUBGRAPH_RESILIENCE_OVERRIDES names it. */
+function resilienceDefaults(config: {
+  SUBGRAPH_TIMEOUT_MS: number;
+  SUBGRAPH_RETRIES: number;
+  SUBGRAPH_RETRY_DELAY_MS: number;
+  SUBGRAPH_RETRY_MAX_DELAY_MS: number;
+  SUBGRAPH_RETRY_BUDGET_RATIO: number;
+  SUBGRAPH_RETRY_BUDGET_MIN: number;
+  SUBGRAPH_BREAKER_THRESHOLD: number;
+  SUBGRAPH_BREAKER_WINDOW: number;
+  SUBGRAPH_BREAKER_MIN_CALLS: number;
+  SUBGRAPH_BREAKER_HALF_OPEN_MS: number;
+}): SubgraphResilience {
+  return {
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    retries: config.SUBGRAPH_RETRIES,
+    retryDelayMs: config.SUBGRAPH_RETRY_DELAY_MS,
+    retryMaxDelayMs: config.SUBGRAPH_RETRY_MAX_DELAY_MS,
+    retryBudgetRatio: config.SUBGRAPH_RETRY_BUDGET_RATIO,
+    retryBudgetMin: config.SUBGRAPH_RETRY_BUDGET_MIN,
+    breakerThreshold: config.SUBGRAPH_BREAKER_THRESHOLD,
+    breakerWindow: config.SUBGRAPH_BREAKER_WINDOW,
+    breakerMinCalls: config.SUBGRAPH_BREAKER_MIN_CALLS,
+    breakerHalfOpenMs: config.SUBGRAPH_BREAKER_HALF_OPEN_MS,
+  };
+}
+
+/** One subgraph's resilience settings: its overrides over the defaults. */
+export function subgraphResilience(config: ParsedEnv, subgraph: string): SubgraphResilience {
+  return { ...resilienceDefaults(config), ...config.SUBGRAPH_RESILIENCE_OVERRIDES[subgraph] };
+}
+
+/**
+ * Subgraph names the configuration mentions that the supergraph does not have: a typo would
+ * otherwise leave that subgraph on the defaults without a word. Checked once the supergraph is loaded.
+ */
+export function checkSubgraphNames(config: GatewayConfig, subgraphs: ReadonlySet<string>): void {
+  const unknown = Object.keys(config.SUBGRAPH_RESILIENCE_OVERRIDES).filter((name) => !subgraphs.has(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown.map((name) => `SUBGRAPH_RESILIENCE_OVERRIDES: no subgraph named ${JSON.stringify(name)} in the supergraph (it has ${[...subgraphs].sort().join(', ')})`),
+    );
+  }
+}
 export type GatewayConfig = Omit<ParsedEnv, 'OPERATION_QUEUE_TIMEOUT_MS'> & {
   /** Always set: derived from REQUEST_TIMEOUT_MS when the variable is not. */
   OPERATION_QUEUE_TIMEOUT_MS: number;

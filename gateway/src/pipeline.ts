@@ -23,8 +23,10 @@
  *         plugins (apolloPlugins below): operation resolution, telemetry, operation kinds, cost limit, error masking
  *         authorization: fields the caller may not see become null + error    auth/authorization/
  *         @apollo/gateway: query plan, then per subgraph fetch                 apollo/federated-gateway.ts
- *           data source: measured, caller claims, client headers, trace        subgraph-fetch/data-source.ts
- *           fetch layers (subgraphFetcher below): dedup, signing, transport    subgraph-fetch/
+ *           data source: measured, caller claims, client headers, trace;       subgraph-fetch/data-source.ts
+ *             a failed fetch becomes null fields with SUBGRAPH_* errors        subgraph-fetch/failed-fetch.ts
+ *           fetch layers (subgraphFetcher below): dedup, resilience            subgraph-fetch/
+ *             (timeout, circuit breaker, query retries in a budget), signing, transport
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Fetcher } from '@apollo/utils.fetcher';
@@ -54,7 +56,7 @@ import type { PersistedRegistry } from './persisted/registry.ts';
 import type { inboundDedup } from './sharing/inbound-dedup.ts';
 import type { OperationKinds } from './sharing/operation-kinds.ts';
 import type { responseCache } from './sharing/response-cache.ts';
-import { fetcherThrough } from './subgraph-fetch/fetcher.ts';
+import { fetcherThrough, type FetcherLayer } from './subgraph-fetch/fetcher.ts';
 import { signRequests } from './subgraph-fetch/signing.ts';
 import { dedupSubgraphFetches } from './subgraph-fetch/subgraph-dedup.ts';
 import type { GatewayTelemetry } from './telemetry/gateway-telemetry.ts';
@@ -149,11 +151,14 @@ export function apolloPlugins(parts: GatewayParts, costDirectives: () => CostDir
 }
 
 /** The layers every subgraph HTTP call goes through after its data source, outermost first. */
-export function subgraphFetcher(config: GatewayConfig, transport: Fetcher): Fetcher {
+export function subgraphFetcher(config: GatewayConfig, transport: Fetcher, resilience: FetcherLayer): Fetcher {
   return fetcherThrough(
     [
       // Identical in-flight query fetches (same subgraph, body and caller) go out once.
       ...(config.SUBGRAPH_DEDUP ? [dedupSubgraphFetches] : []),
+      // Per subgraph: a timeout per attempt, a circuit breaker, retries of queries within a budget.
+      // After dedup, so callers sharing a fetch share its retries and its failure; before signing, so each attempt has its own token.
+      resilience,
       // A token per request from the gateway's own key, bound to the subgraph, path, body and a nonce: subgraphs answer only the gateway.
       signRequests({ privateKey: config.INTERNAL_SIGNING_KEY, keyId: config.INTERNAL_SIGNING_KEY_ID }),
     ],

@@ -6,7 +6,7 @@ import { openRedis, startServiceServer, type RedisConnectionOptions, type Servic
 import { serveMetrics } from './telemetry/metrics-listener.ts';
 import { federatedGateway } from './apollo/federated-gateway.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
-import { authOptions, type GatewayConfig } from './config.ts';
+import { authOptions, checkSubgraphNames, subgraphResilience, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { createRateLimiter } from './edge/rate-limit.ts';
 import { createEncoder } from './edge/response-encoding.ts';
@@ -19,6 +19,7 @@ import { inboundDedup } from './sharing/inbound-dedup.ts';
 import { OperationKinds } from './sharing/operation-kinds.ts';
 import { responseCache } from './sharing/response-cache.ts';
 import { memoryStore, redisStore } from './sharing/response-store.ts';
+import { resilientFetches } from './subgraph-fetch/resilience.ts';
 import { subgraphTransport } from './subgraph-fetch/transport.ts';
 import { gatewayTelemetry } from './telemetry/gateway-telemetry.ts';
 
@@ -113,8 +114,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     encoder: config.COMPRESSION || config.INBOUND_DEDUP ? createEncoder({ compress: config.COMPRESSION, minBytes: config.COMPRESSION_MIN_BYTES }) : null,
   };
 
-  const transport = subgraphTransport({ connections: config.SUBGRAPH_CONNECTIONS, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
-  const federated = federatedGateway(config, { logger, telemetry, fetcher: subgraphFetcher(config, transport.fetcher) });
+  const resilience = resilientFetches({ settingsOf: (name) => subgraphResilience(config, name), logger, events: telemetry.faults.events });
+  telemetry.faults.observeCircuits(resilience.circuits);
+  // Each attempt's own timeout aborts it first; the pool's are a backstop above the longest one.
+  const longestTimeoutMs = Math.max(config.SUBGRAPH_TIMEOUT_MS, ...Object.values(config.SUBGRAPH_RESILIENCE_OVERRIDES).map((o) => o.timeoutMs ?? 0));
+  const transport = subgraphTransport({ connections: config.SUBGRAPH_CONNECTIONS, timeoutMs: longestTimeoutMs + 1000 });
+  const federated = federatedGateway(config, { logger, telemetry, fetcher: subgraphFetcher(config, transport.fetcher, resilience.layer) });
   const apollo = new ApolloServer<GatewayContext>({
     gateway: federated.gateway,
     logger,
@@ -132,6 +137,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     plugins: apolloPlugins(parts, federated.costDirectives),
   });
   await apollo.start();
+  try {
+    checkSubgraphNames(config, federated.subgraphNames());
+  } catch (error) {
+    await apollo.stop();
+    await transport.close();
+    await registry.close();
+    redis?.disconnect();
+    await responseStore?.close();
+    throw error;
+  }
 
   const server = await startServiceServer({
     host: config.HOST,

@@ -21,7 +21,13 @@ const CLIENT_FACING_CODES = new Set([
   'IDEMPOTENCY_KEY_REUSED',
   'PRODUCT_NOT_FOUND',
   'PRODUCTS_UNAVAILABLE',
+  // A subgraph fetch that failed (subgraph-fetch/faults.ts): the gateway's own message, never a network error.
+  'SUBGRAPH_UNAVAILABLE',
+  'SUBGRAPH_TIMEOUT',
 ]);
+
+/** Codes whose `serviceName` and `reason` are kept in production: which subgraph failed and why tells a client what to retry. */
+const SUBGRAPH_FAULT_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'SUBGRAPH_TIMEOUT']);
 
 /**
  * "Did you mean ...?" names fields, arguments, types and enum values near what the client sent:
@@ -50,11 +56,21 @@ export function errorMasking(production: boolean): ApolloServerPlugin<GatewayCon
               message: safe ? error.message.replace(SUGGESTION, '') : 'Internal server error.',
               ...(error.locations ? { locations: error.locations } : {}),
               ...(error.path ? { path: error.path } : {}),
-              extensions: { code: safe ? code : 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId },
+              extensions: {
+                code: safe ? code : 'INTERNAL_SERVER_ERROR',
+                ...(SUBGRAPH_FAULT_CODES.has(code) ? pick(error.extensions, ['serviceName', 'reason']) : {}),
+                requestId: contextValue.requestId,
+              },
             };
           });
         },
       };
     },
   };
+}
+
+function pick(extensions: Record<string, unknown> | undefined, keys: readonly string[]): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of keys) if (extensions?.[key] !== undefined) picked[key] = extensions[key];
+  return picked;
 }

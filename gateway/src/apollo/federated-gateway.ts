@@ -16,6 +16,8 @@ export interface FederatedGateway {
   costDirectives(): CostDirectives;
   /** Id of the supergraph served now; null until one has loaded. */
   supergraphId(): string | null;
+  /** The subgraphs of the supergraphs loaded so far. */
+  subgraphNames(): ReadonlySet<string>;
 }
 
 /**
@@ -25,6 +27,7 @@ export interface FederatedGateway {
  */
 export function federatedGateway(config: GatewayConfig, deps: { logger: Logger; telemetry: GatewayTelemetry; fetcher: Fetcher }): FederatedGateway {
   let loadedId: string | null = null;
+  const subgraphNames = new Set<string>();
   let costDirectives: CostDirectives = { weights: new Map(), listSizes: new Map() };
   const gateway = new ApolloGateway({
     supergraphSdl: fileSupergraph({
@@ -41,13 +44,15 @@ export function federatedGateway(config: GatewayConfig, deps: { logger: Logger; 
     logger: deps.logger,
     experimental_didResolveQueryPlan: deps.telemetry.didResolveQueryPlan,
     experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MB,
-    buildService: ({ name, url }) =>
-      new SubgraphDataSource({ name, url: config.subgraphUrlOverrides[name] ?? url, fetcher: deps.fetcher, telemetry: deps.telemetry.fetch }),
+    buildService: ({ name, url }) => {
+      subgraphNames.add(name);
+      return new SubgraphDataSource({ name, url: config.subgraphUrlOverrides[name] ?? url, fetcher: deps.fetcher, telemetry: deps.telemetry.fetch });
+    },
   });
   const authorizing = authorizingGateway(gateway);
   authorizing.track();
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     costDirectives = costDirectivesFromSupergraph(coreSupergraphSdl);
   });
-  return { gateway: authorizing, costDirectives: () => costDirectives, supergraphId: () => loadedId };
+  return { gateway: authorizing, costDirectives: () => costDirectives, supergraphId: () => loadedId, subgraphNames: () => subgraphNames };
 }

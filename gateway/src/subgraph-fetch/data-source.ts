@@ -1,9 +1,15 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
+import { Kind, type DocumentNode, type GraphQLError } from 'graphql';
 import type { GatewayContext } from '../context.ts';
 import type { FetchTelemetry } from '../telemetry/fetch-telemetry.ts';
+import { failedFetchResponse } from './failed-fetch.ts';
+import { SubgraphFault } from './faults.ts';
+import { OPERATION_KIND_HEADER } from './resilience.ts';
 import { AUDIENCE_HEADER, CLAIMS_HEADER, encodeClaims } from './signing.ts';
+
+type ParseBodyArgs = Parameters<RemoteGraphQLDataSource<GatewayContext>['parseBody']>;
 
 /** Headers a client sends that subgraphs may need; everything else stays at the edge. */
 const FORWARDED_HEADERS = ['apollographql-client-name', 'apollographql-client-version', 'accept-language'] as const;
@@ -26,13 +32,43 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     // Health checks and schema loading are not fetches of an operation.
     if (!('incomingRequestContext' in options)) return super.process(options);
-    return this.telemetry.measure(this.name, options.request.variables?.representations, () => super.process(options));
+    return this.telemetry.measure(this.name, options.request.variables?.representations, async () => {
+      try {
+        return await super.process(options);
+      } catch (error) {
+        // A subgraph that is down, hung or broken costs only the fields this fetch was to provide.
+        if (!(error instanceof SubgraphFault)) throw error;
+        this.telemetry.failed(error);
+        return failedFetchResponse(error, { document: options.document, query: options.request.query, variables: options.request.variables });
+      }
+    });
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+  /** A 5xx is the subgraph failing, not answering: its fields fail as unavailable. Other statuses stay Apollo's errors. */
+  override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    if (response.status >= 500) throw new SubgraphFault(this.name, 'bad_status');
+    return super.errorFromResponse(response);
+  }
+
+  /** A body that is not a GraphQL response (a proxy's error page, a truncated body) is the subgraph failing too. */
+  override async parseBody(response: FetcherResponse, request?: ParseBodyArgs[1], context?: GatewayContext): Promise<object | string> {
+    let body: object | string;
+    try {
+      body = await super.parseBody(response, request, context);
+    } catch (error) {
+      throw new SubgraphFault(this.name, 'bad_response', { cause: error });
+    }
+    if (response.ok && (typeof body !== 'object' || body === null)) throw new SubgraphFault(this.name, 'bad_response');
+    return body;
+  }
+
+  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const { request, context } = options;
     const headers = request.http?.headers;
     if (!headers) return;
     headers.set(AUDIENCE_HEADER, this.name);
+    // Only query fetches may be retried (resilience.ts); the fetch's own operation says which it is.
+    headers.set(OPERATION_KIND_HEADER, operationKind('document' in options ? options.document : undefined, request.query));
     // Requests the gateway makes on its own (health checks) have no caller and go signed as anonymous.
     if (!('caller' in context) || !context.caller) return;
     const { caller } = context;
@@ -50,4 +86,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.telemetry.collectReport(response);
     return response;
   }
+}
+
+function operationKind(document: DocumentNode | undefined, query: string | undefined): string {
+  const operation = document?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (operation) return operation.operation;
+  const keyword = /^\s*(query|mutation|subscription)\b/.exec(query ?? '')?.[1];
+  return keyword ?? (query?.trimStart().startsWith('{') ? 'query' : 'mutation');
 }

@@ -1,6 +1,8 @@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BAGGAGE, currentScope, now, recordCall, type CallReport, type ServiceMetrics } from '@shop/observability';
+import type { SubgraphFault } from '../subgraph-fetch/faults.ts';
+import type { SubgraphFaultMetrics } from './subgraph-fault-metrics.ts';
 
 const headerSetter = { set: (headers: { set(k: string, v: string): void }, key: string, value: string) => headers.set(key, value) };
 
@@ -9,7 +11,7 @@ const headerSetter = { set: (headers: { set(k: string, v: string): void }, key: 
  * subgraph, annotated on the fetch span, carrying the trace and the gateway's baggage to the
  * subgraph, and bringing the subgraph's call report back into this request's.
  */
-export function fetchTelemetry(metrics: ServiceMetrics) {
+export function fetchTelemetry(metrics: ServiceMetrics, faults: SubgraphFaultMetrics) {
   return {
     async measure(subgraph: string, representations: unknown, fetch: () => Promise<GatewayGraphQLResponse>): Promise<GatewayGraphQLResponse> {
       const size = Array.isArray(representations) ? representations.length : undefined;
@@ -34,6 +36,20 @@ export function fetchTelemetry(metrics: ServiceMetrics) {
         metrics.subgraphFetchDuration.observe({ subgraph }, durationMs / 1000);
         if (scope) recordCall(scope, { kind: 'fetch', name: subgraph, size, startedAt, durationMs, error: failed });
       }
+    },
+
+    /**
+     * A fetch that failed and is answered as errors at its fields (the data source): counted by
+     * code and reason, and its span marked as failed with the network error, which only traces
+     * and logs see. `measure` still counts it as a failed fetch.
+     */
+    failed(fault: SubgraphFault): void {
+      faults.fetchFailed(fault.subgraph, fault.code, fault.reason);
+      const span = trace.getActiveSpan();
+      if (!span) return;
+      span.setAttributes({ 'graphql.subgraph.fault.code': fault.code, 'graphql.subgraph.fault.reason': fault.reason });
+      span.recordException(fault.cause instanceof Error ? fault.cause : fault);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `${fault.code} (${fault.reason})` });
     },
 
     /** The trace context and the baggage the subgraph labels its metrics and call report with. */

@@ -12,6 +12,7 @@ import {
 import type { RequestHandler } from '@shop/service-kit';
 import type { GatewayContext } from '../context.ts';
 import { fetchTelemetry } from './fetch-telemetry.ts';
+import { subgraphFaultMetrics } from './subgraph-fault-metrics.ts';
 
 /** Everything the gateway adds to be traced and measured; pipeline.ts plugs each part in where it belongs. */
 export function gatewayTelemetry(options: { production: boolean }) {
@@ -20,6 +21,7 @@ export function gatewayTelemetry(options: { production: boolean }) {
   // service's own configuration says; an explicit APOLLO_TELEMETRY_DISABLED=false still wins.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const metrics: ServiceMetrics = createServiceMetrics('gateway');
+  const faults = subgraphFaultMetrics(metrics.registry);
   // The plan store returns the same object for a cached plan: a plan seen before is a cache hit.
   // Weak, so evicted plans are not kept alive by this bookkeeping.
   const seenPlans = new WeakSet<QueryPlan>();
@@ -38,7 +40,9 @@ export function gatewayTelemetry(options: { production: boolean }) {
     metrics,
     plugin: graphqlTelemetryPlugin<GatewayContext>('gateway'),
     didResolveQueryPlan,
-    fetch: fetchTelemetry(metrics),
+    fetch: fetchTelemetry(metrics, faults),
+    /** Subgraph circuits, retries and failures (subgraph-fetch/resilience.ts). */
+    faults,
     // Call reports only outside production, and only for requests that ask (x-call-report: 1).
     traced: (handler: RequestHandler): RequestHandler =>
       tracedHandler(handler, { service: 'gateway', metrics, trustBaggage: false, callReports: !options.production }),

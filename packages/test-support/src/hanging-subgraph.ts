@@ -3,8 +3,10 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 
 export interface HangingSubgraph {
   url: string;
-  /** Connections accepted so far (each one an in-flight subgraph fetch that gets no answer). */
+  /** Connections accepted so far (an HTTP client may open some ahead of its requests). */
   connections(): number;
+  /** Requests received so far: the subgraph fetches that reached it (each on its own connection, never answered). */
+  requests(): number;
   /** Drops every held connection: the fetches waiting on them fail. */
   release(): void;
   close(): void;
@@ -16,9 +18,12 @@ export interface HangingSubgraph {
  */
 export async function startHangingSubgraph(): Promise<HangingSubgraph> {
   const held = new Set<Socket>();
+  let requests = 0;
   const server = createServer((socket) => {
     held.add(socket);
     socket.on('error', () => {});
+    // A request is never answered, so a connection carries at most one.
+    socket.once('data', () => (requests += 1));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -28,6 +33,7 @@ export async function startHangingSubgraph(): Promise<HangingSubgraph> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
     connections: () => held.size,
+    requests: () => requests,
     release,
     close: () => {
       release();

@@ -11,6 +11,7 @@ import { startInProcessSupergraph } from './in-process-supergraph.ts';
 import { TEST_REDIS_URL } from './servers.ts';
 
 export type { SubgraphName } from '@shop/db';
+export { startSubgraphCopy } from './subgraph-copy.ts';
 
 async function clearRedis(prefix: string): Promise<void> {
   const redis = new Redis(TEST_REDIS_URL);
@@ -116,7 +117,8 @@ export async function startTestStack(options: { gatewayEnv?: Record<string, stri
     async startGatewayWithHangingSubgraph(subgraph, env = {}) {
       const hanging = await startHangingSubgraph();
       hangingSubgraphs.push(hanging);
-      const gateway = await supergraph.startGateway({ [`SUBGRAPH_URL_${subgraph.toUpperCase()}`]: hanging.url, ...env });
+      // No retries unless a test asks: release() fails the held fetches, and a retry would only be held again.
+      const gateway = await supergraph.startGateway({ [`SUBGRAPH_URL_${subgraph.toUpperCase()}`]: hanging.url, SUBGRAPH_RETRIES: '0', ...env });
       return { gateway, hanging };
     },
     stop,

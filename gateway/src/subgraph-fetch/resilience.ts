@@ -1,0 +1,175 @@
+import type { FetcherResponse } from '@apollo/utils.fetcher';
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  CircuitState,
+  CountBreaker,
+  decorrelatedJitterGenerator,
+  ExponentialBackoff,
+  handleWhen,
+  timeout,
+  TimeoutStrategy,
+  type CircuitBreakerPolicy,
+  type IBackoff,
+  type TimeoutPolicy,
+} from 'cockatiel';
+import type { Logger } from '@shop/observability';
+import type { SubgraphResilience } from '../config.ts';
+import { faultOf, SubgraphFault, type FaultReason } from './faults.ts';
+import type { FetcherLayer } from './fetcher.ts';
+import { RetryBudget } from './retry-budget.ts';
+import { AUDIENCE_HEADER } from './signing.ts';
+
+/**
+ * What the data source tells this layer about a fetch beside its subgraph: the kind of its
+ * operation (`query` or `mutation`). A header, like the audience, so deduplication keys on it;
+ * removed here, never sent. A fetch without it is treated as a mutation: never retried.
+ */
+export const OPERATION_KIND_HEADER = 'x-shop-internal-operation-kind';
+
+/** Statuses that say "not now" (a proxy or the subgraph shedding load): a query may be sent again. */
+const RETRY_STATUSES = new Set([502, 503, 504]);
+
+export type CircuitStateName = 'closed' | 'open' | 'half_open';
+
+/** What this layer reports; the gateway's metrics (telemetry/subgraph-fault-metrics.ts) implement it. */
+export interface ResilienceEvents {
+  retried(subgraph: string, outcome: 'ok' | 'failed'): void;
+  retryBudgetExhausted(subgraph: string): void;
+}
+
+export interface ResilientFetches {
+  layer: FetcherLayer;
+  /** Each subgraph called so far and the state of its circuit, read at each metrics scrape. */
+  circuits(): Array<[subgraph: string, state: CircuitStateName]>;
+}
+
+/**
+ * Per-subgraph resilience of every subgraph call, between deduplication (so the callers sharing
+ * a fetch share its retries and its failure) and signing (so each attempt carries a fresh token):
+ * - a timeout per attempt that aborts the HTTP request (undici honours the signal);
+ * - a circuit breaker (cockatiel) per subgraph over the last calls: while open, fetches fail at
+ *   once instead of waiting on a subgraph that is down or hung; after a short delay one call
+ *   probes it, and a success closes the circuit;
+ * - retries of query fetches only, on connection errors and 502/503/504, with jittered
+ *   exponential backoff, within a per-subgraph retry budget. Timeouts are not retried: the
+ *   attempt already spent the caller's time and the subgraph's work, and a second one would
+ *   double the load on a subgraph that is already slow.
+ * Failures leave as a SubgraphFault, which the data source turns into errors at the fetch's fields.
+ */
+export function resilientFetches(options: { settingsOf: (subgraph: string) => SubgraphResilience; logger: Logger; events: ResilienceEvents }): ResilientFetches {
+  const policies = new Map<string, SubgraphPolicy>();
+  const policyOf = (subgraph: string) => {
+    let policy = policies.get(subgraph);
+    if (!policy) {
+      policy = new SubgraphPolicy(subgraph, options.settingsOf(subgraph), options.logger, options.events);
+      policies.set(subgraph, policy);
+    }
+    return policy;
+  };
+  return {
+    layer: (next) => async (url, init) => {
+      const headers: Record<string, string> = { ...init?.headers };
+      const subgraph = headers[AUDIENCE_HEADER];
+      // Signing refuses a fetch without an audience; nothing to be resilient about here.
+      if (!subgraph) return next(url, init);
+      const isQuery = headers[OPERATION_KIND_HEADER] === 'query';
+      delete headers[OPERATION_KIND_HEADER];
+      return policyOf(subgraph).fetch((signal) => next(url, { ...init, headers, signal }), isQuery);
+    },
+    circuits: () => [...policies].map(([subgraph, policy]) => [subgraph, policy.state()]),
+  };
+}
+
+class SubgraphPolicy {
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly timeout: TimeoutPolicy;
+  private readonly budget: RetryBudget;
+  private readonly backoff: ExponentialBackoff<[number, number]>;
+
+  constructor(
+    private readonly subgraph: string,
+    private readonly settings: SubgraphResilience,
+    logger: Logger,
+    private readonly events: ResilienceEvents,
+  ) {
+    this.breaker = circuitBreaker(
+      handleWhen((error) => error instanceof SubgraphFault).orWhenResult((response) => (response as FetcherResponse).status >= 500),
+      {
+        halfOpenAfter: settings.breakerHalfOpenMs,
+        breaker: new CountBreaker({ threshold: settings.breakerThreshold, size: settings.breakerWindow, minimumNumberOfCalls: settings.breakerMinCalls }),
+      },
+    );
+    // Logged once per change, not per request: an operator reads "opened" and "closed" as an incident's bounds.
+    this.breaker.onBreak(() => logger.warn({ subgraph }, `circuit to subgraph ${subgraph} opened: its fields fail fast until a probe succeeds`));
+    this.breaker.onReset(() => logger.info({ subgraph }, `circuit to subgraph ${subgraph} closed: it answers again`));
+    this.timeout = timeout(settings.timeoutMs, TimeoutStrategy.Aggressive);
+    this.budget = new RetryBudget({ ratio: settings.retryBudgetRatio, min: settings.retryBudgetMin });
+    this.backoff = new ExponentialBackoff({ initialDelay: settings.retryDelayMs, maxDelay: settings.retryMaxDelayMs, generator: decorrelatedJitterGenerator });
+  }
+
+  state(): CircuitStateName {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.HalfOpen:
+        return 'half_open';
+      default:
+        return 'open';
+    }
+  }
+
+  async fetch(send: (signal: AbortSignal) => Promise<FetcherResponse>, isQuery: boolean): Promise<FetcherResponse> {
+    if (isQuery) this.budget.recordFetch();
+    let delay: IBackoff<unknown> | undefined;
+    for (let retries = 0; ; retries++) {
+      let failure: { response: FetcherResponse } | { fault: SubgraphFault };
+      try {
+        const response = await this.attempt(send);
+        if (!isQuery || !RETRY_STATUSES.has(response.status)) {
+          if (retries > 0) this.events.retried(this.subgraph, 'ok');
+          return response;
+        }
+        failure = { response };
+      } catch (error) {
+        if (retries > 0) this.events.retried(this.subgraph, 'failed');
+        if (!isQuery || !(error instanceof SubgraphFault) || !RETRYABLE.has(error.reason)) throw error;
+        failure = { fault: error };
+      }
+      if (retries > 0 && 'response' in failure) this.events.retried(this.subgraph, 'failed');
+      const giveUp = () => {
+        if ('fault' in failure) throw failure.fault;
+        return failure.response;
+      };
+      if (retries >= this.settings.retries) return giveUp();
+      if (!this.budget.tryRetry()) {
+        this.events.retryBudgetExhausted(this.subgraph);
+        return giveUp();
+      }
+      delay = delay ? delay.next(undefined) : this.backoff.next();
+      await new Promise((resolve) => setTimeout(resolve, delay!.duration));
+    }
+  }
+
+  /** One HTTP call, through the breaker and the timeout; raw transport errors leave as faults. */
+  private async attempt(send: (signal: AbortSignal) => Promise<FetcherResponse>): Promise<FetcherResponse> {
+    // cockatiel lets the calls that arrive while a probe is out wait for its outcome; a hung
+    // subgraph would hold them all for the probe's full timeout. They fail fast instead.
+    if (this.breaker.state === CircuitState.HalfOpen) throw new SubgraphFault(this.subgraph, 'circuit_open', { cause: new BrokenCircuitError() });
+    try {
+      return await this.breaker.execute(async () => {
+        try {
+          return await this.timeout.execute(({ signal }) => send(signal));
+        } catch (error) {
+          // As a fault, so that the breaker counts it (a refused request or a bug in a layer is not an outage).
+          throw faultOf(error, this.subgraph) ?? error;
+        }
+      });
+    } catch (error) {
+      throw faultOf(error, this.subgraph) ?? error;
+    }
+  }
+}
+
+/** Faults after which the query was not answered and another attempt may be: not timeouts (see above). */
+const RETRYABLE = new Set<FaultReason>(['connection_failed']);

@@ -143,8 +143,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     await apollo.stop();
     await transport.close();
     await registry.close();
-    redis?.disconnect();
-    await responseStore?.close();
+    await Promise.all([closeRedis(), responseStore?.close()]);
     throw error;
   }
 

@@ -36,7 +36,7 @@ async function load<T>(count: number, concurrency: number, send: (i: number) => 
   return results;
 }
 
-const metricsOf = async (graphqlUrl: string) => (await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'))).text();
+const metricsOf = async (gateway: { metricsUrl: string | null }) => (await fetch(`${gateway.metricsUrl}/metrics`)).text();
 const metric = (text: string, name: string, labels: Record<string, string>): number => {
   const line = text
     .split('\n')
@@ -109,7 +109,7 @@ describe('a subgraph killed under load', () => {
     expect(reasons.get('connection_failed')).toBeGreaterThan(0);
     expect(reasons.get('circuit_open')).toBeGreaterThan(0);
     expect([...reasons.keys()].sort()).toEqual(['circuit_open', 'connection_failed']);
-    const down = await metricsOf(gateway.url);
+    const down = await metricsOf(gateway);
     expect(metric(down, 'subgraph_circuit_state', { subgraph: 'inventory', state: 'closed' })).toBe(0);
     expect(metric(down, 'subgraph_fetch_failures_total', { subgraph: 'inventory', code: 'SUBGRAPH_UNAVAILABLE', reason: 'circuit_open' })).toBeGreaterThan(0);
     expect(metric(down, 'subgraph_circuit_state', { subgraph: 'products', state: 'closed' })).toBe(1);
@@ -121,7 +121,7 @@ describe('a subgraph killed under load', () => {
       // The circuit probes within SUBGRAPH_BREAKER_HALF_OPEN_MS; the bound leaves room for a loaded machine.
       { timeoutMs: 15_000, intervalMs: 100, what: 'a whole answer after inventory came back' },
     );
-    expect(metric(await metricsOf(gateway.url), 'subgraph_circuit_state', { subgraph: 'inventory', state: 'closed' })).toBe(1);
+    expect(metric(await metricsOf(gateway), 'subgraph_circuit_state', { subgraph: 'inventory', state: 'closed' })).toBe(1);
     const after = await load(40, 8, () => post(gateway.url, { query: PRODUCT_QUERY }));
     expect(after.filter((r) => r.status === 200 && !r.body.errors && (r.body.data as { topProducts: Product[] }).topProducts.every((p) => p.inStock !== null))).toHaveLength(40);
   }, 180_000);
@@ -148,7 +148,7 @@ describe('a hung subgraph', () => {
     expect(new Set(codes)).toEqual(new Set(['SUBGRAPH_TIMEOUT:timeout']));
     const reachedWhenOpen = hanging.requests();
     expect(reachedWhenOpen).toBe(3);
-    expect(metric(await metricsOf(gateway.url), 'subgraph_circuit_state', { subgraph: 'inventory', state: 'open' })).toBe(1);
+    expect(metric(await metricsOf(gateway), 'subgraph_circuit_state', { subgraph: 'inventory', state: 'open' })).toBe(1);
 
     // 20 more requests, 5 at a time: none of them reaches the hung subgraph.
     const failedFast = await load(20, 5, () => post(gateway.url, query));
@@ -160,7 +160,7 @@ describe('a hung subgraph', () => {
         ['SUBGRAPH_UNAVAILABLE', 'circuit_open', 'inventory'],
       ]);
     }
-    const metrics = await metricsOf(gateway.url);
+    const metrics = await metricsOf(gateway);
     expect(metric(metrics, 'subgraph_fetch_failures_total', { subgraph: 'inventory', code: 'SUBGRAPH_TIMEOUT', reason: 'timeout' })).toBe(3);
     expect(metric(metrics, 'subgraph_fetch_failures_total', { subgraph: 'inventory', code: 'SUBGRAPH_UNAVAILABLE', reason: 'circuit_open' })).toBe(20);
   });
@@ -187,7 +187,7 @@ describe('retries', () => {
       // The failed call and its retry.
       expect(proxy.requests() - before).toBe(2);
     }
-    expect(metric(await metricsOf(gateway.url), 'subgraph_retries_total', { subgraph: 'reviews', outcome: 'ok' })).toBe(3);
+    expect(metric(await metricsOf(gateway), 'subgraph_retries_total', { subgraph: 'reviews', outcome: 'ok' })).toBe(3);
   });
 
   it('never retry a mutation fetch', async () => {
@@ -235,7 +235,7 @@ describe('retries', () => {
     proxy.plan([]);
     // 5 fetches, and 2 retries: the budget's floor; the other 3 were not retried.
     expect(proxy.requests() - before).toBe(7);
-    const metrics = await metricsOf(gateway.url);
+    const metrics = await metricsOf(gateway);
     expect(metric(metrics, 'subgraph_retries_total', { subgraph: 'reviews', outcome: 'failed' })).toBe(2);
     expect(metric(metrics, 'subgraph_retry_budget_exhausted_total', { subgraph: 'reviews' })).toBe(3);
   });

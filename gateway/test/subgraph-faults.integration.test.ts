@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
 import type { DatabaseSubgraph } from '@shop/service-kit';
 import { freePort, startFaultyProxy, tokenFor, until, type FaultyProxy } from '@shop/test-support';
 import { startSubgraphCopy, startTestStack, type GraphQLResponse, type TestStack } from '@shop/test-support/stack';
@@ -266,5 +267,30 @@ describe('subgraph faults in production', () => {
     await expect(stack.startGateway({ SUBGRAPH_RESILIENCE_OVERRIDES: '{"inventroy": {"retries": 0}}' })).rejects.toThrow(
       /SUBGRAPH_RESILIENCE_OVERRIDES: no subgraph named "inventroy" in the supergraph \(it has accounts, inventory, orders, products, reviews\)/,
     );
+  });
+});
+
+describe('a subgraph that refuses the gateway’s internal token', () => {
+  it('costs the caller its fields as SUBGRAPH_UNAVAILABLE (reason refused), never UNAUTHENTICATED', async () => {
+    // A key no subgraph trusts: every fetch is answered 401 by the subgraph itself.
+    const untrusted = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+    const gateway = await stack.startGateway({ INTERNAL_SIGNING_KEY: JSON.stringify(untrusted), INTERNAL_SIGNING_KEY_ID: 'not-trusted' });
+    const token = await tokenFor(1);
+    for (const [subgraph, query, headers] of [
+      ['products', '{ topProducts(first: 2) { upc name } }', {}],
+      ['accounts', '{ me { id username } }', { authorization: `Bearer ${token}` }],
+    ] as const) {
+      const { status, body } = await post(gateway.url, { query }, headers);
+      expect(status).toBe(200);
+      expect(body.errors?.map((e) => [e.extensions?.code, e.extensions?.reason, e.extensions?.serviceName])).toEqual([
+        ['SUBGRAPH_UNAVAILABLE', 'refused', subgraph],
+      ]);
+      expect(body.errors?.[0]?.message).toBe(
+        `The ${subgraph} service refused the gateway's call, so this field is null. Retrying may succeed; if it keeps failing, the operators are alerted.`,
+      );
+    }
+    const metrics = await metricsOf(gateway);
+    expect(metric(metrics, 'subgraph_fetch_failures_total', { subgraph: 'products', code: 'SUBGRAPH_UNAVAILABLE', reason: 'refused' })).toBe(1);
+    expect(metric(metrics, 'subgraph_fetch_failures_total', { subgraph: 'accounts', code: 'SUBGRAPH_UNAVAILABLE', reason: 'refused' })).toBe(1);
   });
 });

@@ -44,9 +44,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     });
   }
 
-  /** A 5xx is the subgraph failing, not answering: its fields fail as unavailable. Other statuses stay Apollo's errors. */
+  /**
+   * A 5xx is the subgraph failing, not answering: its fields fail as unavailable. A 401 is the
+   * subgraph refusing the gateway's own internal token (a key not trusted, or a token gone stale
+   * while the subgraph was stalled): the caller's credentials are not in question, so the caller
+   * must not read UNAUTHENTICATED; the subgraph's code stays in the cause, for logs and traces.
+   * Other statuses stay Apollo's errors.
+   */
   override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
     if (response.status >= 500) throw new SubgraphFault(this.name, 'bad_status');
+    if (response.status === 401) throw new SubgraphFault(this.name, 'refused', { cause: await super.errorFromResponse(response) });
     return super.errorFromResponse(response);
   }
 

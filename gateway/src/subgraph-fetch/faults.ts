@@ -4,7 +4,8 @@ import { BrokenCircuitError, IsolatedCircuitError, TaskCancelledError } from 'co
  * The codes a client sees on the fields of a subgraph fetch that failed. Stable and documented
  * (README, "How the API degrades"): clients may retry on both.
  * - SUBGRAPH_UNAVAILABLE: the subgraph refused or dropped the connection, answered 5xx or
- *   something that is not a GraphQL response, or its circuit is open (the gateway fails fast).
+ *   something that is not a GraphQL response, refused the gateway's own internal token, or its
+ *   circuit is open (the gateway fails fast).
  * - SUBGRAPH_TIMEOUT: the subgraph did not answer within its timeout.
  */
 export const SUBGRAPH_UNAVAILABLE = 'SUBGRAPH_UNAVAILABLE';
@@ -12,7 +13,7 @@ export const SUBGRAPH_TIMEOUT = 'SUBGRAPH_TIMEOUT';
 export type FaultCode = typeof SUBGRAPH_UNAVAILABLE | typeof SUBGRAPH_TIMEOUT;
 
 /** Why, in `extensions.reason` and the metrics' `reason` label: a closed set. */
-export type FaultReason = 'connection_failed' | 'bad_status' | 'bad_response' | 'circuit_open' | 'timeout';
+export type FaultReason = 'connection_failed' | 'bad_status' | 'bad_response' | 'refused' | 'circuit_open' | 'timeout';
 
 /**
  * A subgraph fetch that failed for a reason outside the subgraph's own answer: the data source
@@ -39,6 +40,8 @@ function clientMessage(subgraph: string, reason: FaultReason): string {
   switch (reason) {
     case 'timeout':
       return `The ${subgraph} service did not answer in time, so this field is null. Retrying later may succeed.`;
+    case 'refused':
+      return `The ${subgraph} service refused the gateway's call, so this field is null. Retrying may succeed; if it keeps failing, the operators are alerted.`;
     case 'circuit_open':
       return `The ${subgraph} service is unavailable and the gateway is not calling it until it recovers, so this field is null. Retry in a few seconds.`;
     default:

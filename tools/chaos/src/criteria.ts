@@ -78,14 +78,12 @@ export function scenarioCriteria(result: ScenarioResult): Criterion[] {
       text: 'every answer is HTTP 200',
       pass: sum((s) => s.requests - (s.byStatus['200'] ?? 0)) === 0,
       detail: `fault: ${statuses(phases.fault)}; after: ${statuses(phases.after)}`,
-      awaiting: 'subgraph-faults',
     });
     criteria.push({
       scenario: id,
       text: "the other subgraphs' fields are present in every answer",
       pass: sum((s) => s.outside) === 0,
       detail: `${sum((s) => s.outside)} answers lacked fields of other subgraphs`,
-      awaiting: 'subgraph-faults',
     });
     const codes = Object.keys(phases.fault.byCode);
     criteria.push({
@@ -93,7 +91,6 @@ export function scenarioCriteria(result: ScenarioResult): Criterion[] {
       text: `errors carry SUBGRAPH_UNAVAILABLE / SUBGRAPH_TIMEOUT, never a network address`,
       pass: codes.every((c) => SUBGRAPH_CODES.has(c)) && sum((s) => s.leaks) === 0,
       detail: `codes: ${codes.join(', ') || 'none'}; ${sum((s) => s.leaks)} messages with an address or socket error`,
-      awaiting: 'subgraph-faults',
     });
     if (id === 'hang-subgraph') {
       const late = result.lateInHang;
@@ -104,7 +101,6 @@ export function scenarioCriteria(result: ScenarioResult): Criterion[] {
         detail: late
           ? `of ${late.requests} requests reading ${[...scenario.faulted].join(', ')} sent ${fmtS(SUBGRAPH_TIMEOUT_MS + 1_000)} into the hang or later, ${late.waited} waited ${fmtS(SUBGRAPH_TIMEOUT_MS / 2)} or more or until it ended; median ${fmtS(late.p50Ms)}`
           : 'not measured',
-        awaiting: 'subgraph-faults',
       });
     }
     recoveredWithin(5_000);
@@ -114,7 +110,6 @@ export function scenarioCriteria(result: ScenarioResult): Criterion[] {
       text: 'no failed request',
       pass: sum((s) => s.failed) === 0,
       detail: `${sum((s) => s.failed)} failed (fault: ${statuses(phases.fault)}; codes ${Object.keys(phases.fault.byCode).join(', ') || 'none'})`,
-      awaiting: 'redis-faults',
     });
   } else if (id === 'restart-postgres') {
     const slow = Math.max(phases.fault.maxMs, phases.after.maxMs);

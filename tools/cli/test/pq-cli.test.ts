@@ -6,11 +6,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEVELOPMENT_JWT_SECRET } from '@shop/gateway/config';
 import { createRedisStore, hashApiKey } from '@shop/gateway/persisted';
 import { composeSupergraph, readSupergraphConfig } from '@shop/supergraph-tools';
 import { copySupergraphSources, SUPERGRAPH_YAML, TEST_REDIS_URL } from '@shop/test-support';
+
+// Each test starts several CLI processes (tsx compiles on every start); on a loaded CI machine that is
+// well beyond the default 30 s. Nothing here is timed: the limit only stops a hung CLI.
+vi.setConfig({ testTimeout: 120_000 });
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const KEY = /^shop_[A-Za-z0-9_-]{43}$/m;

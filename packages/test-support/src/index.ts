@@ -10,5 +10,6 @@ export { LOCAL_POSTGRES_URL, LOCAL_REDIS_URL, TEST_DATABASE_URL, TEST_REDIS_URL,
 export { BENCHMARK_QUERY, BENCHMARK_QUERY_FILE, copySupergraphSources, SUPERGRAPH_YAML } from './repository.ts';
 export { startHangingSubgraph, type HangingSubgraph } from './hanging-subgraph.ts';
 export { startRedisServer, type RedisServer } from './redis-server.ts';
+export { startPostgresInstance, type PostgresInstance } from './postgres-instance.ts';
 export { startFaultyProxy, type FaultyProxy, type ProxyFault } from './faulty-proxy.ts';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';

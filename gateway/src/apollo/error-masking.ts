@@ -24,10 +24,13 @@ const CLIENT_FACING_CODES = new Set([
   // A subgraph fetch that failed (subgraph-fetch/faults.ts): the gateway's own message, never a network error.
   'SUBGRAPH_UNAVAILABLE',
   'SUBGRAPH_TIMEOUT',
+  // A subgraph's database fault (service-kit's database-errors.ts): the subgraph's own message, never the driver's.
+  'DATABASE_UNAVAILABLE',
+  'DATABASE_TIMEOUT',
 ]);
 
 /** Codes whose `serviceName` and `reason` are kept in production: which subgraph failed and why tells a client what to retry. */
-const SUBGRAPH_FAULT_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'SUBGRAPH_TIMEOUT']);
+const SUBGRAPH_FAULT_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'SUBGRAPH_TIMEOUT', 'DATABASE_UNAVAILABLE', 'DATABASE_TIMEOUT']);
 
 /**
  * "Did you mean ...?" names fields, arguments, types and enum values near what the client sent:

@@ -1,7 +1,7 @@
 export { createLogger, type Logger } from './logger.ts';
 export { BoundedLabel } from './labels.ts';
 export { clusterMetricsHandler, shareMetricsWithPrimary } from './cluster-metrics.ts';
-export { createServiceMetrics, outcomeOf, type AdmissionLike, type PoolLike, type RedisHealthLike, type ServiceMetrics } from './metrics.ts';
+export { createServiceMetrics, outcomeOf, type AdmissionLike, type DatabaseHealthLike, type PoolLike, type RedisHealthLike, type ServiceMetrics } from './metrics.ts';
 export { currentScope, now, recordCall, runInScope, type CallEvent, type RequestScope } from './request-scope.ts';
 export { BAGGAGE, CALL_REPORT_HEADER, tracedHandler, tracer, type TracedHandlerOptions } from './http-tracing.ts';
 export { sqlStatementStarted, traceBatch } from './instrument.ts';

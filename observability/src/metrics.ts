@@ -17,6 +17,14 @@ export interface RedisHealthLike {
   onDegraded(listener: () => void): void;
 }
 
+/** A database's health (service-kit's DatabaseHealth): read at each scrape, errors as they happen. */
+export interface DatabaseHealthLike {
+  isUp(): boolean;
+  /** The database errors counted so far, by code and reason. */
+  errors(): ReadonlyArray<{ code: string; reason: string; count: number }>;
+  onError(listener: (code: string, reason: string) => void): void;
+}
+
 /** The pool numbers node-postgres exposes; read when Prometheus scrapes, not per query. */
 export interface PoolLike {
   readonly totalCount: number;
@@ -45,6 +53,8 @@ const KNOWN_CODES = new Set([
   'SERVER_BUSY',
   'SUBGRAPH_UNAVAILABLE',
   'SUBGRAPH_TIMEOUT',
+  'DATABASE_UNAVAILABLE',
+  'DATABASE_TIMEOUT',
   'INTERNAL_SERVER_ERROR',
 ]);
 
@@ -145,6 +155,25 @@ export function createServiceMetrics(service: string, options: { maxOperations?:
           this.set({ state: 'max' }, pool.options.max ?? 10);
         },
       });
+    },
+    /** Reports whether the database is usable at every scrape, and counts its faults as they happen. */
+    observeDatabase(health: DatabaseHealthLike): void {
+      new Gauge({
+        name: 'db_up',
+        help: "Whether the service's database is usable: 1, or 0 while its probe or its requests cannot reach it (then /ready answers 503).",
+        registers,
+        collect() {
+          this.set(health.isUp() ? 1 : 0);
+        },
+      });
+      const errors = new Counter({
+        name: 'db_errors_total',
+        help: 'Failed database calls (statements, connection attempts, connections lost) by code (DATABASE_UNAVAILABLE, DATABASE_TIMEOUT) and reason.',
+        labelNames: ['code', 'reason'] as const,
+        registers,
+      });
+      for (const { code, reason, count } of health.errors()) errors.inc({ code, reason }, count);
+      health.onError((code, reason) => errors.inc({ code, reason }));
     },
     admissionRejected: new Counter({
       name: 'gateway_admission_rejected_total',

@@ -36,8 +36,17 @@ export {
 } from './redis-connection.ts';
 export { DateTimeScalar } from './scalars.ts';
 export { createGroupedLoader, createKeyedLoader, loaderPerLimit } from './loaders/batch.ts';
-export { createCountingPool, type SqlStats } from './database/counting-pool.ts';
-export { openDatabase, type Database } from './database/prisma.ts';
+export { createCountingPool, type CountingPoolOptions, type SqlStats } from './database/counting-pool.ts';
+export { DATABASE_DEFAULTS, openDatabase, type Database, type DatabaseOptions } from './database/prisma.ts';
+export {
+  classifyDatabaseError,
+  databaseFaultMessage,
+  formatDatabaseErrors,
+  type DatabaseFault,
+  type DatabaseFaultCode,
+  type DatabaseFaultReason,
+} from './database/database-errors.ts';
+export { createDatabaseHealth, type DatabaseHealth, type DatabaseHealthOptions } from './database/health.ts';
 export { createGraphQLHandler, type PreparedRequest, type RequestHandler } from './http/graphql-handler.ts';
 export { HttpError, sendHttpError, sendJson } from './http/errors.ts';
 export { parseJsonBody, readBody, readJsonBody } from './http/read-body.ts';

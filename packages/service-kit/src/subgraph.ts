@@ -6,7 +6,8 @@ import { parse, type DocumentNode, type GraphQLResolveInfo, type GraphQLScalarTy
 import { z } from 'zod';
 import { createLogger, type Logger } from '@shop/observability';
 import type { PrismaPg } from '@prisma/adapter-pg';
-import { openDatabase, type Database } from './database/prisma.ts';
+import { DATABASE_DEFAULTS, openDatabase, type Database } from './database/prisma.ts';
+import { formatDatabaseErrors } from './database/database-errors.ts';
 import { ConfigError, env, loadConfig } from './env.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { startServiceServer, type ServiceServer } from './http/service-server.ts';
@@ -34,7 +35,16 @@ export const subgraphEnv = (defaultPort: number) =>
     HOST: env.host(),
     PORT: env.port(defaultPort),
     DATABASE_URL: env.postgresUrl(),
-    DATABASE_POOL_MAX: env.positiveInt(10, 1000),
+    DATABASE_POOL_MAX: env.positiveInt(DATABASE_DEFAULTS.poolMax, 1000),
+    /**
+     * The longest setting up a database connection, or waiting for a pooled one, may take: what a
+     * hung or unreachable database costs a request before it is answered DATABASE_UNAVAILABLE.
+     */
+    DATABASE_CONNECT_TIMEOUT_MS: env.positiveInt(DATABASE_DEFAULTS.connectTimeoutMs, 60_000),
+    /** The server cancels a statement that runs longer; the request is answered DATABASE_TIMEOUT. */
+    DATABASE_STATEMENT_TIMEOUT_MS: env.positiveInt(DATABASE_DEFAULTS.statementTimeoutMs, 600_000),
+    /** How often `SELECT 1` checks the database for /ready and `db_up`. */
+    DATABASE_PROBE_INTERVAL_MS: env.positiveInt(DATABASE_DEFAULTS.probeIntervalMs, 60_000),
     // Only the gateway calls subgraphs, and entity batches of a big plan are legitimately large.
     MAX_BODY_BYTES: env.positiveInt(16 * 1024 * 1024, 256 * 1024 * 1024),
     LOG_LEVEL: env.logLevel(),
@@ -108,6 +118,8 @@ export interface SubgraphServerOptions {
    * cannot sign. `nonces` defaults to an in-process store.
    */
   signature: { trustedKeys: TrustedKeys; required: boolean; maxSkewSeconds: number; nonces?: NonceStore } | null;
+  /** Why the subgraph cannot serve now (its database is down), or null: /ready answers 503 with it. */
+  notReadyReason?: () => string | null;
 }
 
 export interface RunningSubgraph {
@@ -138,6 +150,8 @@ export async function startSubgraphServer<Ctx extends object>(
     // The gateway reads the subgraph SDL through _service, not introspection.
     introspection: !options.production,
     logger: options.logger,
+    // A resolver's database fault is answered with a stable code and a message for people, never the driver's (it names the server).
+    formatError: formatDatabaseErrors(definition.name),
     // Apollo's inline traces (ftv1) cost on every request and nothing here reads them.
     plugins: [ApolloServerPluginInlineTraceDisabled(), telemetry.plugin],
   });
@@ -163,6 +177,7 @@ export async function startSubgraphServer<Ctx extends object>(
     port: options.port,
     logger: options.logger,
     routes: { '/graphql': graphql, '/': graphql, '/metrics': telemetry.metricsRoute },
+    ...(options.notReadyReason ? { notReadyReason: options.notReadyReason } : {}),
   });
   options.logger.info({ url: `${server.url}/graphql` }, `${definition.name} subgraph listening`);
 
@@ -187,6 +202,7 @@ export interface DatabaseSubgraph<Client> extends RunningSubgraph {
  * entry point and the integration tests both call.
  */
 export async function startDatabaseSubgraph<Client extends { $disconnect(): Promise<void> }, Ctx extends object>(
+  name: string,
   config: SubgraphEnv,
   logger: Logger,
   PrismaClient: new (options: { adapter: PrismaPg }) => Client,
@@ -195,7 +211,14 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
   if (!config.REQUIRE_SIGNATURE && config.NODE_ENV === 'production') {
     throw new ConfigError(['REQUIRE_SIGNATURE: must not be false in production (anyone who reaches the subgraph could use it)']);
   }
-  const db = openDatabase(PrismaClient, config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const db = openDatabase(PrismaClient, config.DATABASE_URL, {
+    service: name,
+    poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    probeIntervalMs: config.DATABASE_PROBE_INTERVAL_MS,
+    logger,
+  });
   const nonceRedis = config.REDIS_URL
     ? openRedis(config.REDIS_URL, {
         component: 'nonce',
@@ -219,8 +242,11 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
         maxSkewSeconds: config.INTERNAL_TOKEN_MAX_SKEW_SECONDS,
         nonces,
       },
+      // Not ready while the database is down; still alive (/health 200): a restart would not bring it back.
+      notReadyReason: () => db.health.notReadyReason(),
     });
     running.metrics.observePool(db.pool);
+    running.metrics.observeDatabase(db.health);
     if (nonceRedis) running.metrics.observeRedis(nonceRedis);
     return {
       url: running.url,
@@ -312,7 +338,7 @@ export function defineSubgraph<
 
   const start = (config: Config, logger: Logger = createLogger(name, common(config).LOG_LEVEL)) => {
     const extra = module.context ? module.context(config) : ({} as Extra);
-    return startDatabaseSubgraph(common(config), logger, PrismaClient, (prisma) => ({
+    return startDatabaseSubgraph(name, common(config), logger, PrismaClient, (prisma) => ({
       name,
       typeDefs,
       resolvers: resolvers as ResolverMap<SubgraphContext<Client, Loaders, Extra>>,

@@ -12,6 +12,8 @@ export interface ServiceServerOptions {
   routes: Record<string, RequestHandler>;
   /** Readiness beyond "the process is up", e.g. "a supergraph is loaded". */
   isReady?: () => boolean;
+  /** Why the service cannot serve now (e.g. its database is down), or null: /ready answers 503 with it as `reason`. */
+  notReadyReason?: () => string | null;
   /** How long SIGTERM waits for in-flight requests before closing their sockets. */
   drainTimeoutMs?: number;
 }
@@ -39,8 +41,9 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') {
-      const ready = !draining && (options.isReady?.() ?? true);
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : draining ? 'draining' : 'not ready' });
+      const reason = draining ? null : (options.notReadyReason?.() ?? null);
+      const ready = !draining && reason === null && (options.isReady?.() ?? true);
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : draining ? 'draining' : 'not ready', ...(reason ? { reason } : {}) });
     }
     const handler = routes[path];
     if (!handler) return sendHttpError(res, new HttpError(404, 'NOT_FOUND', `No route for ${path}.`));

@@ -24,6 +24,19 @@ describe('startServiceServer', () => {
     expect(await missing.json()).toEqual({ errors: [{ message: 'No route for /nope.', extensions: { code: 'NOT_FOUND' } }] });
   });
 
+  it('answers /ready 503 with the reason the service gives while it cannot serve, /health 200 throughout', async () => {
+    let reason: string | null = 'database unavailable: connection_refused';
+    server = await startServiceServer({ host: '127.0.0.1', port: 0, logger, routes: {}, notReadyReason: () => reason });
+    const ready = async () => {
+      const response = await fetch(`${server!.url}/ready`);
+      return { status: response.status, body: await response.json() };
+    };
+    expect(await ready()).toEqual({ status: 503, body: { status: 'not ready', reason: 'database unavailable: connection_refused' } });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    reason = null;
+    expect(await ready()).toEqual({ status: 200, body: { status: 'ready' } });
+  });
+
   it('lets in-flight requests finish on close, then stops accepting connections', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

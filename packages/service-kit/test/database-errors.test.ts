@@ -82,6 +82,16 @@ describe('formatDatabaseErrors', () => {
     });
   });
 
+  it("keeps the application's own code even when it wraps a socket error (not this subgraph's database)", () => {
+    const refused = new TypeError('fetch failed', { cause: socketError('ECONNREFUSED') });
+    const error = new GraphQLError('x', {
+      path: ['placeOrder'],
+      originalError: new GraphQLError('Product prices are unavailable right now; nothing was ordered.', { extensions: { code: 'PRODUCTS_UNAVAILABLE' }, originalError: refused }),
+    });
+    const formatted = { ...error.toJSON(), extensions: { code: 'PRODUCTS_UNAVAILABLE' } };
+    expect(format(formatted, error)).toBe(formatted);
+  });
+
   it('passes every other error as it was', () => {
     const error = new GraphQLError('"first" must be between 1 and 100, got 0.', { extensions: { code: 'BAD_USER_INPUT' } });
     const formatted = error.toJSON();

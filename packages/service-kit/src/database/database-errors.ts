@@ -147,10 +147,15 @@ export function databaseFaultMessage(service: string, fault: DatabaseFault): str
 /**
  * Apollo Server's formatError for a subgraph: an error whose cause is a database fault becomes
  * DATABASE_UNAVAILABLE or DATABASE_TIMEOUT at its path, with its reason; its stack trace and the
- * driver's message (which name the server's address) are dropped. Every other error passes as it is.
+ * driver's message (which name the server's address) are dropped. Every other error, and every error
+ * already coded by the application, passes as it is.
  */
 export function formatDatabaseErrors(service: string): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   return (formatted, error) => {
+    // An error the application coded itself keeps its code, even when what it wraps was a socket error
+    // (orders' PRODUCTS_UNAVAILABLE around a refused call to products is not orders' database).
+    const code = formatted.extensions?.code;
+    if (code !== undefined && code !== 'INTERNAL_SERVER_ERROR') return formatted;
     const fault = classifyDatabaseError(error);
     if (!fault) return formatted;
     return {

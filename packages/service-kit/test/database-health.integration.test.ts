@@ -51,7 +51,7 @@ afterEach(async () => {
 });
 
 function health(url: string, probeIntervalMs = 50): DatabaseHealth {
-  const created = createDatabaseHealth({ service: 'testdb', url, logger, probeIntervalMs, connectTimeoutMs: 500, statementTimeoutMs: 1000 });
+  const created = createDatabaseHealth({ service: 'testdb', url, logger, probeIntervalMs, connectTimeoutMs: 500 });
   cleanups.push(() => created.close());
   return created;
 }

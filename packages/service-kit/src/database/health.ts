@@ -26,8 +26,8 @@ export interface DatabaseHealthOptions {
   url: string;
   logger?: Logger | undefined;
   probeIntervalMs: number;
+  /** A probe not answered within this (connection included) counts as the database being down. */
   connectTimeoutMs: number;
-  statementTimeoutMs: number;
 }
 
 const NO_LOGGER = { warn: () => {}, info: () => {} };
@@ -39,7 +39,9 @@ export function createDatabaseHealth(options: DatabaseHealthOptions): DatabaseHe
     connectionString: options.url,
     max: 1,
     connectionTimeoutMillis: options.connectTimeoutMs,
-    query_timeout: options.connectTimeoutMs + options.statementTimeoutMs,
+    // SELECT 1 takes milliseconds: one not answered within the connect timeout finds a hung server
+    // (its own idle connection stays open) as soon as a new connection would.
+    query_timeout: options.connectTimeoutMs,
     // An idle probe connection that the server closed is replaced at the next probe.
     idleTimeoutMillis: 0,
     allowExitOnIdle: true,

@@ -45,7 +45,6 @@ export function openDatabase<Client extends PrismaLike>(
     logger: options.logger,
     probeIntervalMs: options.probeIntervalMs,
     connectTimeoutMs: options.connectTimeoutMs,
-    statementTimeoutMs: options.statementTimeoutMs,
   });
   const { pool, stats } = createCountingPool(url, {
     max: options.poolMax,

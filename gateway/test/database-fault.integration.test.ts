@@ -32,6 +32,8 @@ const logged = (subgraph: string, what: 'unavailable' | 'available again') =>
 
 const DATABASE_CODES = new Set(['DATABASE_UNAVAILABLE', 'DATABASE_TIMEOUT']);
 const UNLIMITED = { RATE_LIMIT_IP: '10000000', RATE_LIMIT_CLIENT: '10000000' };
+// Shorter than the defaults (2 s, 5 s) so that the hung database's answers come quickly; still far above any statement of the seeded shop.
+const TIMEOUTS = { DATABASE_CONNECT_TIMEOUT_MS: '1000', DATABASE_STATEMENT_TIMEOUT_MS: '3000' };
 
 let postgres: PostgresInstance;
 let databases: RunDatabases;
@@ -43,7 +45,7 @@ let token: string;
 beforeAll(async () => {
   postgres = await startPostgresInstance({ prefix: 'shop-dbfault-pg' });
   databases = await createRunDatabases(postgres.serverUrl, 'dbfault');
-  supergraph = await startInProcessSupergraph({ databaseUrls: databases.urls, logger, nodeEnv: 'test' });
+  supergraph = await startInProcessSupergraph({ databaseUrls: databases.urls, logger, nodeEnv: 'test', subgraphEnv: TIMEOUTS });
   gateway = await supergraph.startGateway(UNLIMITED);
   production = await supergraph.startGateway({
     ...UNLIMITED,
@@ -104,6 +106,7 @@ async function send(kind: Kind, url = gateway.url): Promise<Answer> {
 
 /** Whole: 200, no error, every field there. */
 const whole = (answer: Answer) => answer.status === 200 && !answer.body?.errors && answer.body?.data != null && Object.values(answer.body.data).every((v) => v !== null);
+const TIMEOUT_CODES = new Set(['SUBGRAPH_TIMEOUT', 'REQUEST_TIMEOUT']);
 /** Coded: 200, and every error is a database fault at a field's path (placing an order may also find products' prices unavailable). */
 const coded = (answer: Answer) =>
   answer.status === 200 &&
@@ -223,5 +226,40 @@ describe('PostgreSQL restarted under load', () => {
     for (const name of SUBGRAPHS) {
       expect({ name, down: logged(name, 'unavailable'), up: logged(name, 'available again') }).toEqual({ name, down: 1, up: 1 });
     }
+  });
+
+  it('answers a hung database coded within its own timeouts, never the gateway\'s, and serves again once it answers', async () => {
+    await until(() => allReady(200), { what: 'every subgraph ready before the hang' });
+    const traffic = load();
+    try {
+      await traffic.more(10);
+      // Hung: connections stay open, new ones are accepted by the kernel, nothing is answered.
+      await postgres.pause();
+      traffic.setPhase('hung');
+      // The probe's SELECT 1 gets no answer within the connect timeout.
+      await until(() => allReady(503), { timeoutMs: 20_000, what: 'every subgraph not ready while its database hangs' });
+      await traffic.more(12);
+      const hung = traffic.answers.filter((a) => a.phase === 'hung');
+      expect(hung.filter((a) => !coded(a)).map(describeAnswer)).toEqual([]);
+      // Answered by the subgraph's database timeouts (1 s to connect, 3 s + 1 s per statement), not the gateway's 10 s subgraph timeout or 30 s deadline.
+      const codes = new Set(hung.flatMap((a) => a.body?.errors?.map((e) => String(e.extensions?.code)) ?? []));
+      expect([...codes].filter((code) => TIMEOUT_CODES.has(code) || !DATABASE_CODES.has(code))).toEqual([]);
+
+      await postgres.resume();
+      traffic.setPhase('resumed');
+      await until(() => allReady(200), { timeoutMs: 10_000, what: 'every subgraph ready within 10 s of its database answering again' });
+      await until(async () => whole(await send('listing')) && whole(await send('me')) && whole(await send('order')), {
+        timeoutMs: 10_000,
+        what: 'whole answers within 10 s of the database answering again',
+      });
+      await traffic.more(20);
+    } finally {
+      // Never leave the server stopped for the next test or the clean-up.
+      await postgres.resume();
+      await traffic.stop();
+    }
+    const problems = traffic.answers.filter((a) => !whole(a) && !coded(a));
+    expect(problems.map((a) => `${a.phase} ${describeAnswer(a)}`)).toEqual([]);
+    expect(traffic.answers.slice(-10).filter((a) => !whole(a)).map(describeAnswer)).toEqual([]);
   });
 });

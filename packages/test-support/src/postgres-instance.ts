@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,12 @@ export interface PostgresInstance {
   stop(): Promise<void>;
   /** Starts it again on the same port and data, and waits until it accepts connections. */
   start(): Promise<void>;
+  /**
+   * SIGSTOP to the server and every one of its processes: connections stay open (the kernel
+   * still accepts new ones) and nothing is answered, as a hung server, until `resume()`.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** Stops it (immediately, also when already stopped) and removes its directory. */
   destroy(): Promise<void>;
   /** The server's own log so far, to show why something failed. */
@@ -121,5 +127,30 @@ export async function startPostgresInstance(options: { prefix?: string } = {}): 
       await rm(dir, { recursive: true, force: true });
     },
     log: () => readFile(logFile, 'utf8').catch(() => ''),
+    async pause() {
+      // The postmaster first, so that it forks nothing new meanwhile.
+      for (const pid of serverProcesses(dataDir)) process.kill(pid, 'SIGSTOP');
+    },
+    async resume() {
+      for (const pid of serverProcesses(dataDir)) process.kill(pid, 'SIGCONT');
+    },
   };
+}
+
+/** The postmaster (first line of postmaster.pid) and its children, from /proc (Linux). */
+function serverProcesses(dataDir: string): number[] {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+  const children = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+  return [postmaster, ...children];
 }

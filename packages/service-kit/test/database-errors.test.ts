@@ -33,6 +33,8 @@ describe('classifyDatabaseError', () => {
     ['Prisma P2010 around a 57P01', prismaError('P2010', { kind: 'postgres', code: '57P01', originalCode: '57P01', severity: 'FATAL', message: 'terminating connection due to administrator command' }), 'DATABASE_UNAVAILABLE', 'connection_lost'],
     ['Prisma P2010 around a 57014', prismaError('P2010', { kind: 'postgres', code: '57014', originalCode: '57014', severity: 'ERROR', message: 'canceling statement due to statement timeout' }), 'DATABASE_TIMEOUT', 'statement_timeout'],
     ['Prisma P2024 (pool timeout)', Object.assign(new Error('Timed out fetching a new connection from the connection pool.'), { code: 'P2024' }), 'DATABASE_TIMEOUT', 'pool_timeout'],
+    ['Prisma P2028: no transaction within maxWait', Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), { code: 'P2028' }), 'DATABASE_TIMEOUT', 'transaction_timeout'],
+    ['Prisma P2028: an expired transaction', Object.assign(new Error('Transaction API error: A commit cannot be executed on an expired transaction. The timeout for this transaction was 5000 ms, however 5012 ms passed since the start of the transaction.'), { code: 'P2028' }), 'DATABASE_TIMEOUT', 'transaction_timeout'],
     ['a resolver error around a refused connection', new GraphQLError('x', { originalError: socketError('ECONNREFUSED') }), 'DATABASE_UNAVAILABLE', 'connection_refused'],
   ])('%s → %s (%s)', (_name, error, code, reason) => {
     expect(classifyDatabaseError(error)).toEqual({ code, reason });
@@ -41,6 +43,7 @@ describe('classifyDatabaseError', () => {
   it.each([
     ['a unique violation (the application decides)', serverError('23505', 'duplicate key value violates unique constraint "Order_idempotencyKey_key"')],
     ['Prisma P2002 around it', prismaError('P2002', { kind: 'UniqueConstraintViolation', constraint: { fields: ['idempotencyKey'] } })],
+    ['Prisma P2028 for a transaction it no longer knows (a bug, not the database)', Object.assign(new Error('Transaction API error: Transaction not found.'), { code: 'P2028' })],
     ['a bad argument', new GraphQLError('"first" must be between 1 and 100, got 0.', { extensions: { code: 'BAD_USER_INPUT' } })],
     ['a plain bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
     ['a non-socket error code starting with E', Object.assign(new Error('x'), { code: 'EPERM' })],

@@ -23,7 +23,9 @@ export type DatabaseFaultReason =
   /** The server did not answer a statement at all in time (it did not even cancel it): hung. */
   | 'query_timeout'
   /** Every pooled connection stayed busy for DATABASE_CONNECT_TIMEOUT_MS: the pool is saturated. */
-  | 'pool_timeout';
+  | 'pool_timeout'
+  /** A Prisma transaction did not start within its maxWait, or outlived its timeout (P2028). */
+  | 'transaction_timeout';
 
 export interface DatabaseFault {
   code: DatabaseFaultCode;
@@ -80,6 +82,9 @@ const DRIVER_MESSAGES: Array<[RegExp, DatabaseFault]> = [
   [/^Client was closed and is not queryable/, unavailable('connection_lost')],
   [/^timeout exceeded when trying to connect/, timedOut('pool_timeout')],
   [/^Query read timeout/, timedOut('query_timeout')],
+  // Prisma's P2028 ("Transaction API error: ...") also covers its own misuse, so only these two are the database's.
+  [/Unable to start a transaction in the given time/, timedOut('transaction_timeout')],
+  [/cannot be executed on an expired transaction/, timedOut('transaction_timeout')],
 ];
 
 function classifyOne(value: object): DatabaseFault | null {

@@ -74,7 +74,7 @@ export function createDatabaseHealth(options: DatabaseHealthOptions): DatabaseHe
     state = 'down';
     outage = { since: Date.now(), failed: 0 };
     // The driver's message names the server's address: it goes to the log, never to a client.
-    logger.warn({ subgraph: service, reason: why, err: error }, `The ${service} database is unavailable (${why}): requests that need it fail with DATABASE_UNAVAILABLE until it is back`);
+    logger.warn({ subgraph: service, reason: why, err: error }, `The ${service} database is unavailable (${why}): requests that need it fail with DATABASE_UNAVAILABLE or DATABASE_TIMEOUT, and /ready answers 503, until it is back`);
   };
 
   const probe = (): Promise<void> => {

@@ -135,6 +135,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     },
     documentStore: new InMemoryLRUCache<DocumentNode>({ maxSize: config.DOCUMENT_CACHE_MB * 2 ** 20, sizeCalculation: InMemoryLRUCache.sizeCalculation }),
     plugins: apolloPlugins(parts, federated.costDirectives),
+    // Shutdown is runService's (drain first, then stop Apollo): Apollo's own SIGINT/SIGTERM handlers
+    // would stop it at once, failing the requests still in flight, and race that drain.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
   try {

@@ -154,6 +154,9 @@ export async function startSubgraphServer<Ctx extends object>(
     formatError: formatDatabaseErrors(definition.name),
     // Apollo's inline traces (ftv1) cost on every request and nothing here reads them.
     plugins: [ApolloServerPluginInlineTraceDisabled(), telemetry.plugin],
+    // Shutdown is runService's (drain first, then stop Apollo): Apollo's own SIGINT/SIGTERM handlers
+    // would stop it at once, failing the requests still in flight, and race that drain.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 

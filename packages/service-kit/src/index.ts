@@ -50,7 +50,7 @@ export { createDatabaseHealth, type DatabaseHealth, type DatabaseHealthOptions }
 export { createGraphQLHandler, type PreparedRequest, type RequestHandler } from './http/graphql-handler.ts';
 export { HttpError, sendHttpError, sendJson } from './http/errors.ts';
 export { parseJsonBody, readBody, readJsonBody } from './http/read-body.ts';
-export { startServiceServer, type ServiceServer } from './http/service-server.ts';
+export { startServiceServer, type DrainResult, type ServiceServer } from './http/service-server.ts';
 export {
   defineSubgraph,
   loadTypeDefs,

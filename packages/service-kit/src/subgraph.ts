@@ -126,6 +126,8 @@ export interface RunningSubgraph {
   readonly url: string;
   readonly server: ServiceServer;
   readonly metrics: ServiceMetrics;
+  /** The first step of a shutdown: /ready answers 503 while requests are still served (see ServiceServer). */
+  startDraining(): void;
   close(): Promise<void>;
 }
 
@@ -188,6 +190,7 @@ export async function startSubgraphServer<Ctx extends object>(
     url: `${server.url}/graphql`,
     server,
     metrics: telemetry.metrics,
+    startDraining: () => server.startDraining(),
     async close() {
       await server.close();
       await apollo.stop();
@@ -256,6 +259,7 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       server: running.server,
       metrics: running.metrics,
       db,
+      startDraining: () => running.startDraining(),
       async close() {
         await running.close();
         await db.close();

@@ -67,6 +67,78 @@ describe('startServiceServer', () => {
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
 
+  it('drains in steps: readiness 503 while still serving with connection: close, then the listener closes and in-flight requests finish', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
+    server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      drainTimeoutMs: 120_000,
+      routes: {
+        '/fast': async (_req, res) => sendJson(res, 200, { ok: true }),
+        '/slow': async (_req, res) => {
+          arrived();
+          await gate;
+          sendJson(res, 200, { done: true });
+        },
+      },
+    });
+    const running = server;
+    const url = running.url;
+    // A keep-alive socket left idle before draining begins.
+    const before = await fetch(`${url}/fast`);
+    expect(before.headers.get('connection')).toBe('keep-alive');
+    await before.arrayBuffer();
+
+    running.startDraining();
+    const ready = await fetch(`${url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'draining' });
+    // Still served while load balancers notice, each answer moving its client to a fresh connection.
+    const during = await fetch(`${url}/fast`);
+    expect(during.status).toBe(200);
+    expect(during.headers.get('connection')).toBe('close');
+    await during.arrayBuffer();
+
+    const pending = fetch(`${url}/slow`).then(async (r) => ({ status: r.status, body: await r.json() }));
+    await inFlight;
+    const closing = running.close();
+    server = undefined;
+    release();
+    expect(await pending).toEqual({ status: 200, body: { done: true } });
+    expect(await closing).toEqual({ inFlight: 1, cut: 0 });
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+
+  it('cuts off the requests still in flight at the drain timeout, and says how many', async () => {
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
+    server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      drainTimeoutMs: 1,
+      routes: {
+        '/never': async () => {
+          arrived();
+          await new Promise(() => {});
+        },
+      },
+    });
+    const pending = fetch(`${server.url}/never`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await inFlight;
+    const closing = server.close();
+    server = undefined;
+    expect(await closing).toEqual({ inFlight: 1, cut: 1 });
+    expect(await pending).toBe('cut');
+  });
+
   it('turns an exception in a handler into a 500 and keeps serving', async () => {
     server = await startServiceServer({
       host: '127.0.0.1',

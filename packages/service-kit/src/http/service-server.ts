@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '@shop/observability';
 import { HttpError, sendHttpError, sendJson } from './errors.ts';
 import type { RequestHandler } from './graphql-handler.ts';
@@ -16,6 +16,14 @@ export interface ServiceServerOptions {
   notReadyReason?: () => string | null;
   /** How long SIGTERM waits for in-flight requests before closing their sockets. */
   drainTimeoutMs?: number;
+  /** Which listener this is in the drain's log lines (a service may have several: `http`, `metrics`). */
+  name?: string;
+}
+
+/** What a close found and did: requests in flight when the listener closed, and how many of them the drain timeout cut off. */
+export interface DrainResult {
+  inFlight: number;
+  cut: number;
 }
 
 export interface ServiceServer {
@@ -24,8 +32,18 @@ export interface ServiceServer {
   readonly httpServer: Server;
   /** Requests answered on the routes (probes excluded): "internal calls" when this is a subgraph. */
   readonly requests: { count: number };
-  /** Stops accepting connections and waits for in-flight requests (up to the drain timeout). */
-  close(): Promise<void>;
+  /**
+   * The first step of a shutdown, while everything is still served: readiness answers 503
+   * (`draining`) so load balancers stop sending here, every answer carries `connection: close`
+   * and idle keep-alive sockets are closed, so clients move to fresh connections while the
+   * listener still accepts them and none is left to reuse once it closes.
+   */
+  startDraining(): void;
+  /**
+   * Drains (if not yet), stops accepting connections, closes idle keep-alive sockets and waits for
+   * in-flight requests (up to the drain timeout, then their sockets are closed).
+   */
+  close(): Promise<DrainResult>;
 }
 
 /**
@@ -34,10 +52,35 @@ export interface ServiceServer {
  */
 export async function startServiceServer(options: ServiceServerOptions): Promise<ServiceServer> {
   const { logger, routes } = options;
+  const listener = options.name ?? 'http';
   let draining = false;
   const requests = { count: 0 };
+  /** Requests on the routes whose answer is not finished yet (probes excluded: they answer at once). */
+  let inFlight = 0;
+  /**
+   * Keep-alive sockets that have answered a request and wait for the next. Only these are closed
+   * while draining: a client that sends on one as it closes sees a reused connection fail and may
+   * retry (as browsers and HTTP clients do); a fresh connection whose first request is still on
+   * its way would fail for good. (Node's closeIdleConnections closes both.)
+   */
+  const idleKeepAlive = new Set<Socket>();
+  const closeIdleKeepAlive = () => {
+    for (const socket of idleKeepAlive) socket.destroy();
+    idleKeepAlive.clear();
+  };
 
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const { socket } = req;
+    idleKeepAlive.delete(socket);
+    // While draining, every answer (probes too) moves its client to a fresh connection.
+    if (draining) res.setHeader('connection', 'close');
+    res.once('finish', () => {
+      if (socket.destroyed) return;
+      // An answer begun before draining may not have said `connection: close`: its socket is
+      // closed now that it is idle, so the drain ends when the work does, not at the drain timeout.
+      if (draining) socket.end();
+      else idleKeepAlive.add(socket);
+    });
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') {
@@ -48,12 +91,9 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     const handler = routes[path];
     if (!handler) return sendHttpError(res, new HttpError(404, 'NOT_FOUND', `No route for ${path}.`));
     requests.count += 1;
-    if (draining) res.setHeader('connection', 'close');
-    // A keep-alive socket whose request was in flight when draining began becomes idle only
-    // now; close it so the drain ends when the work does, not at the drain timeout.
-    res.once('finish', () => {
-      if (draining) setImmediate(() => httpServer.closeIdleConnections());
-    });
+    inFlight += 1;
+    // 'close' also follows an answer cut off (client gone, socket destroyed): the request is over either way.
+    res.once('close', () => (inFlight -= 1));
     handler(req, res).catch((error: unknown) => {
       logger.error({ err: error, path }, 'unhandled request error');
       if (!res.headersSent) {
@@ -63,6 +103,13 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       }
     });
   });
+  httpServer.on('connection', (socket: Socket) => socket.once('close', () => idleKeepAlive.delete(socket)));
+  const startDraining = () => {
+    if (draining) return;
+    draining = true;
+    closeIdleKeepAlive();
+  };
+
   // Keep-alive must outlive the gateway's client-side idle timeout, or the gateway
   // reuses sockets the server just closed.
   httpServer.keepAliveTimeout = 65_000;
@@ -83,14 +130,26 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     port: address.port,
     httpServer,
     requests,
+    startDraining,
     async close() {
-      draining = true;
+      startDraining();
+      // Node's close also closes idle connections, fresh ones included: by now load balancers have
+      // stopped sending here (SHUTDOWN_DELAY_MS), and a new connection would be refused a moment later anyway.
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      httpServer.closeIdleConnections();
-      const timeout = setTimeout(() => httpServer.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+      closeIdleKeepAlive();
+      const result: DrainResult = { inFlight, cut: 0 };
+      logger.info({ listener, inFlight }, 'listener closed; waiting for the requests in flight');
+      const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+      const timeout = setTimeout(() => {
+        result.cut = inFlight;
+        logger.warn({ listener, cut: inFlight, drainTimeoutMs }, 'drain timeout: closing the connections of the requests still in flight');
+        httpServer.closeAllConnections();
+      }, drainTimeoutMs);
       timeout.unref();
       await closed;
       clearTimeout(timeout);
+      logger.info({ listener, finished: result.inFlight - result.cut, cut: result.cut }, 'drained');
+      return result;
     },
   };
 }

@@ -227,6 +227,17 @@ export const gatewayEnv = z
       .default({}),
     SUBGRAPH_CONNECTIONS: env.positiveInt(64, 10_000),
     DRAIN_TIMEOUT_MS: env.positiveInt(10_000, 600_000),
+    /**
+     * On SIGTERM, how long /ready answers 503 while everything is still served, before the listener
+     * closes: the time load balancers need to notice and stop sending here. Default 5 s in
+     * production, 0 elsewhere (see DEFAULT_SHUTDOWN_DELAY_MS).
+     */
+    SHUTDOWN_DELAY_MS: z.coerce
+      .number({ message: 'expected a number of milliseconds' })
+      .int('expected a whole number of milliseconds')
+      .min(0, 'expected 0 or more milliseconds')
+      .max(600_000, 'expected at most 600000')
+      .optional(),
     // Speed features; each one's module (sharing/, subgraph-fetch/, edge/response-encoding.ts) says what it does and when it is safe.
     /** Identical in-flight queries (document, variables, identity) share one execution. */
     INBOUND_DEDUP: flag(true),
@@ -339,9 +350,19 @@ export function checkSubgraphNames(config: GatewayConfig, subgraphs: ReadonlySet
     );
   }
 }
-export type GatewayConfig = Omit<ParsedEnv, 'OPERATION_QUEUE_TIMEOUT_MS'> & {
+/**
+ * SHUTDOWN_DELAY_MS when unset. Production: 5 s, what endpoint removal takes to reach the proxies
+ * of an orchestrator (Kubernetes' kube-proxy and ingresses take a second or two) or a few health
+ * checks of a load balancer polling /ready; with the 10 s drain it stays well within Kubernetes' 30 s
+ * grace period. Elsewhere nothing routes by readiness, and Ctrl-C should stop at once.
+ */
+export const DEFAULT_SHUTDOWN_DELAY_MS = { production: 5000, other: 0 } as const;
+
+export type GatewayConfig = Omit<ParsedEnv, 'OPERATION_QUEUE_TIMEOUT_MS' | 'SHUTDOWN_DELAY_MS'> & {
   /** Always set: derived from REQUEST_TIMEOUT_MS when the variable is not. */
   OPERATION_QUEUE_TIMEOUT_MS: number;
+  /** Always set: DEFAULT_SHUTDOWN_DELAY_MS for NODE_ENV when the variable is not. */
+  SHUTDOWN_DELAY_MS: number;
   /** Subgraph name -> URL, replacing the routing URLs in the supergraph (SUBGRAPH_URL_<NAME>). */
   subgraphUrlOverrides: Record<string, string>;
 };
@@ -371,6 +392,7 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
   return {
     ...parsed,
     OPERATION_QUEUE_TIMEOUT_MS: parsed.OPERATION_QUEUE_TIMEOUT_MS ?? Math.max(1, Math.min(10_000, Math.floor(parsed.REQUEST_TIMEOUT_MS / 2))),
+    SHUTDOWN_DELAY_MS: parsed.SHUTDOWN_DELAY_MS ?? DEFAULT_SHUTDOWN_DELAY_MS[parsed.NODE_ENV === 'production' ? 'production' : 'other'],
     subgraphUrlOverrides: subgraphUrlOverrides(environment),
   };
 }

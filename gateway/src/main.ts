@@ -14,7 +14,13 @@ if (primaryConfig && primaryConfig.WORKERS > 1) {
   await runService('gateway', async () => {
     const config = loadGatewayConfig();
     const logger = createLogger('gateway', config.LOG_LEVEL);
-    return { service: await startGateway(config, logger), logger };
+    return {
+      service: await startGateway(config, logger),
+      logger,
+      shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+      // The drain, then Apollo, the subgraph pool and Redis (each bounded), with room to spare.
+      closeTimeoutMs: config.DRAIN_TIMEOUT_MS + 10_000,
+    };
   });
 }
 

@@ -31,6 +31,9 @@ export interface RunningGateway {
   readonly registry: PersistedRegistry;
   /** Id of the supergraph currently served (changes on hot reload). */
   supergraphId(): string | null;
+  /** The first step of a shutdown: /ready answers 503 while requests are still served (see ServiceServer). */
+  startDraining(): void;
+  /** Closes the listeners and lets in-flight requests finish (DRAIN_TIMEOUT_MS), then Apollo, the subgraph pool, Redis. */
   close(): Promise<void>;
 }
 
@@ -170,12 +173,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     server,
     registry,
     supergraphId: federated.supergraphId,
+    startDraining: () => server.startDraining(),
     async close() {
-      await Promise.all([server.close(), metricsServer?.close()]);
+      // The metrics listener is scraped until the public one has drained: the drain shows in metrics.
+      await server.close();
+      await metricsServer?.close();
       await apollo.stop();
       await transport.close();
       await registry.close();
       await Promise.all([closeRedis(), responseStore?.close()]);
+      logger.info('gateway closed: Apollo, the subgraph connections and Redis');
     },
   };
 }

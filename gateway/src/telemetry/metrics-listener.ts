@@ -29,5 +29,5 @@ export async function serveClusterMetrics(config: Pick<GatewayConfig, 'METRICS_H
 
 function metricsServer(config: Pick<GatewayConfig, 'METRICS_HOST' | 'METRICS_PORT' | 'DRAIN_TIMEOUT_MS'>, handler: RequestHandler, logger: Logger): Promise<ServiceServer> {
   // The service shell: /metrics, and /health and /ready beside it (a sidecar may probe here too).
-  return startServiceServer({ host: config.METRICS_HOST, port: config.METRICS_PORT!, logger, routes: { '/metrics': handler }, drainTimeoutMs: config.DRAIN_TIMEOUT_MS });
+  return startServiceServer({ host: config.METRICS_HOST, port: config.METRICS_PORT!, logger, name: 'metrics', routes: { '/metrics': handler }, drainTimeoutMs: config.DRAIN_TIMEOUT_MS });
 }

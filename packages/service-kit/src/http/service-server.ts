@@ -72,12 +72,18 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
     const { socket } = req;
     idleKeepAlive.delete(socket);
-    // While draining, every answer (probes too) moves its client to a fresh connection.
-    if (draining) res.setHeader('connection', 'close');
+    // While draining, every answer (probes too) moves its client to a fresh connection: decided
+    // when its head is written, so an answer to a request that came in before draining began says
+    // so too, and its client does not send the next request on a socket about to close.
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+      if (draining) this.setHeader('connection', 'close');
+      return writeHead.apply(this, args);
+    } as ServerResponse['writeHead'];
     res.once('finish', () => {
       if (socket.destroyed) return;
-      // An answer begun before draining may not have said `connection: close`: its socket is
-      // closed now that it is idle, so the drain ends when the work does, not at the drain timeout.
+      // An answer whose head went out before draining began did not say `connection: close`: its
+      // socket is closed now that it is idle, so the drain ends when the work does, not at the drain timeout.
       if (draining) socket.end();
       else idleKeepAlive.add(socket);
     });

@@ -55,6 +55,8 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
   // within the timeouts when Redis is away: a reload that fails keeps the previous snapshot.
   const redis = openRedis(redisUrl, { ...connection, component: 'persisted', degradesTo: 'keeps serving the last loaded clients and manifests' });
   const stops = new Set<() => void>();
+  /** Closes of the subscriber connections of stopped watches (bounded, see openRedis). */
+  const subscribers = new Set<Promise<void>>();
   /** Version of the data the last `load` returned, so `watch` started after it misses nothing. */
   let loadedVersion: number | null = null;
   let loadedStamp: string | null = null;
@@ -189,7 +191,7 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
         stopped = true;
         stops.delete(stop);
         clearInterval(timer);
-        void subscriber.close();
+        subscribers.add(subscriber.close());
       };
       stops.add(stop);
       return stop;
@@ -197,7 +199,8 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
 
     async close() {
       for (const stop of [...stops]) stop();
-      await redis.close();
+      // The subscribers' closes too: a close that returns while one still runs is not the end of the store's connections.
+      await Promise.all([redis.close(), ...subscribers]);
     },
   };
 }

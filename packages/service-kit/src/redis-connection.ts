@@ -204,7 +204,17 @@ export function openRedis(url: string, options: RedisConnectionOptions): RedisCo
       if (closed) return;
       closed = true;
       clearInterval(probe);
-      await client.quit().catch(() => client.disconnect());
+      // QUIT lets Redis answer what was already sent, but only a ready connection can send it, and
+      // nothing guarantees it is answered (a hung server, a connection lost and re-established
+      // meanwhile): a shutdown waits one command timeout for it at most. disconnect() then ends
+      // the socket and any reconnection for good, so nothing is left to keep the process up.
+      if (client.status === 'ready') {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, commandTimeoutMs)));
+        await Promise.race([client.quit().catch(() => {}), timedOut]);
+        clearTimeout(timer);
+      }
+      client.disconnect();
     },
   };
 }

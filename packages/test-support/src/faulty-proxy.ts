@@ -2,8 +2,11 @@ import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What the proxy does with the next request: pass it on, answer a status itself, or cut the connection. */
-export type ProxyFault = { kind: 'pass' } | { kind: 'status'; status: number } | { kind: 'reset' };
+/**
+ * What the proxy does with the next request: pass it on, answer a status itself, cut the
+ * connection, or hold it (a slow subgraph) until `releaseHeld()` passes it on.
+ */
+export type ProxyFault = { kind: 'pass' } | { kind: 'status'; status: number } | { kind: 'reset' } | { kind: 'hold' };
 
 export interface FaultyProxy {
   url: string;
@@ -11,6 +14,10 @@ export interface FaultyProxy {
   requests(): number;
   /** The faults of the next requests, in order; once they are used up, `then` applies to every request. */
   plan(next: ProxyFault[], then?: ProxyFault): void;
+  /** Requests held (`hold`) and not yet released. */
+  held(): number;
+  /** Passes every held request on to the subgraph. */
+  releaseHeld(): void;
   close(): Promise<void>;
 }
 
@@ -24,9 +31,18 @@ export async function startFaultyProxy(targetUrl: string): Promise<FaultyProxy> 
   let queue: ProxyFault[] = [];
   let fallback: ProxyFault = { kind: 'pass' };
   let count = 0;
+  let held: Array<() => void> = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     count += 1;
     const fault = queue.shift() ?? fallback;
+    if (fault.kind === 'hold') {
+      req.pause();
+      held.push(() => pass(req, res));
+      return;
+    }
+    pass(req, res, fault);
+  });
+  const pass = (req: IncomingMessage, res: ServerResponse, fault: ProxyFault = { kind: 'pass' }) => {
     if (fault.kind === 'reset') {
       req.socket.destroy();
       return;
@@ -45,7 +61,7 @@ export async function startFaultyProxy(targetUrl: string): Promise<FaultyProxy> 
     );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
-  });
+  };
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
@@ -55,7 +71,14 @@ export async function startFaultyProxy(targetUrl: string): Promise<FaultyProxy> 
       queue = [...next];
       fallback = then;
     },
+    held: () => held.length,
+    releaseHeld() {
+      const release = held;
+      held = [];
+      for (const passOn of release) passOn();
+    },
     close: async () => {
+      held = [];
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -76,18 +76,32 @@ export class Supervisor {
     return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** SIGTERM to every service (they drain), then wait for them to exit. */
+  /**
+   * SIGTERM to every service (they drain), then wait for them to exit. Each exit is logged
+   * (`service stopped`, with its code and how long it took), and a service still running after
+   * `timeoutMs` is SIGKILLed with a line of its own (`service did not stop in time: SIGKILL`), so a
+   * shutdown that did not finish by itself shows in the logs (`npm run measure:stop` counts them).
+   */
   async stop(timeoutMs = 15_000): Promise<void> {
     this.stopping = true;
-    const exits = [...this.children.values()].map(
-      (child) =>
+    const startedAt = performance.now();
+    const exits = [...this.children.entries()].map(
+      ([name, child]) =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
+          const kill = setTimeout(() => {
+            this.logger.error({ service: name, pid: child.pid, timeoutMs }, 'service did not stop in time: SIGKILL');
+            child.kill('SIGKILL');
+          }, timeoutMs);
+          kill.unref();
+          child.once('exit', (code, signal) => {
+            clearTimeout(kill);
+            this.logger.info({ service: name, code, signal, stopMs: Math.round(performance.now() - startedAt) }, 'service stopped');
+            resolve();
+          });
           child.kill('SIGTERM');
           // A stopped (SIGSTOP) process would hold the signal until the SIGKILL below.
           child.kill('SIGCONT');
-          setTimeout(() => child.kill('SIGKILL'), timeoutMs).unref();
         }),
     );
     await Promise.all(exits);

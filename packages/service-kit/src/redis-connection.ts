@@ -206,8 +206,8 @@ export function openRedis(url: string, options: RedisConnectionOptions): RedisCo
       clearInterval(probe);
       // QUIT lets Redis answer what was already sent, but only a ready connection can send it, and
       // nothing guarantees it is answered (a hung server, a connection lost and re-established
-      // meanwhile): a shutdown waits one command timeout for it at most. disconnect() then ends
-      // the socket and any reconnection for good, so nothing is left to keep the process up.
+      // meanwhile): a shutdown waits one command timeout for it at most. disconnect() then stops
+      // any reconnection for good, so nothing is left to keep the process up.
       if (client.status === 'ready') {
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, commandTimeoutMs)));
@@ -215,6 +215,9 @@ export function openRedis(url: string, options: RedisConnectionOptions): RedisCo
         clearTimeout(timer);
       }
       client.disconnect();
+      // disconnect() only half-closes the socket: one whose peer never answers (a hung server)
+      // would stay open, holding the event loop. Cut it (a socket already gone is left as it is).
+      client.stream?.destroy();
     },
   };
 }

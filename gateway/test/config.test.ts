@@ -33,6 +33,16 @@ describe('gateway configuration', () => {
     expect(config.SUPERGRAPH_PATH).toMatch(/gateway\/supergraph\.graphql$/);
   });
 
+  it('keeps serving after readiness turns 503 for SHUTDOWN_DELAY_MS: 5 s in production, none in development, or as set', () => {
+    expect(loadGatewayConfig({ ...SECRET }).SHUTDOWN_DELAY_MS).toBe(0);
+    const production = { ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(40), AUTH_JWT_ISSUER: 'issuer', AUTH_JWT_AUDIENCE: 'audience' };
+    expect(loadGatewayConfig(production).SHUTDOWN_DELAY_MS).toBe(5000);
+    expect(loadGatewayConfig({ ...production, SHUTDOWN_DELAY_MS: '0' }).SHUTDOWN_DELAY_MS).toBe(0);
+    expect(loadGatewayConfig({ ...SECRET, SHUTDOWN_DELAY_MS: '15000' }).SHUTDOWN_DELAY_MS).toBe(15000);
+    expect(configError({ ...SECRET, SHUTDOWN_DELAY_MS: '-1' }).message).toMatch(/SHUTDOWN_DELAY_MS: expected 0 or more milliseconds/);
+    expect(configError({ ...SECRET, SHUTDOWN_DELAY_MS: '5s' }).message).toMatch(/SHUTDOWN_DELAY_MS: expected a number of milliseconds/);
+  });
+
   it('serves metrics on an internal listener: loopback:9464 by default, any port, or off', () => {
     expect(loadGatewayConfig({ ...SECRET })).toMatchObject({ METRICS_HOST: '127.0.0.1', METRICS_PORT: 9464 });
     expect(loadGatewayConfig({ ...SECRET, METRICS_PORT: '9100', METRICS_HOST: '0.0.0.0' })).toMatchObject({ METRICS_HOST: '0.0.0.0', METRICS_PORT: 9100 });

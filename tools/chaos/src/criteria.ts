@@ -135,7 +135,6 @@ export function scenarioCriteria(result: ScenarioResult): Criterion[] {
       text: 'no failed request (clients retry refused and closed connections)',
       pass: sum((s) => s.failed) === 0,
       detail: `${sum((s) => s.failed)} failed; ${sum((s) => s.refused)} connection attempts refused and ${sum((s) => s.closed)} closed before an answer, retried`,
-      awaiting: 'db-shutdown',
     });
     criteria.push({
       scenario: id,

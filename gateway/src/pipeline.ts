@@ -56,7 +56,8 @@ import type { PersistedRegistry } from './persisted/registry.ts';
 import type { inboundDedup } from './sharing/inbound-dedup.ts';
 import type { OperationKinds } from './sharing/operation-kinds.ts';
 import type { responseCache } from './sharing/response-cache.ts';
-import { fetcherThrough, type FetcherLayer } from './subgraph-fetch/fetcher.ts';
+import { fetcherThrough } from './subgraph-fetch/fetcher.ts';
+import type { ResilientFetches } from './subgraph-fetch/resilience.ts';
 import { signRequests } from './subgraph-fetch/signing.ts';
 import { dedupSubgraphFetches } from './subgraph-fetch/subgraph-dedup.ts';
 import type { GatewayTelemetry } from './telemetry/gateway-telemetry.ts';
@@ -151,14 +152,15 @@ export function apolloPlugins(parts: GatewayParts, costDirectives: () => CostDir
 }
 
 /** The layers every subgraph HTTP call goes through after its data source, outermost first. */
-export function subgraphFetcher(config: GatewayConfig, transport: Fetcher, resilience: FetcherLayer): Fetcher {
+export function subgraphFetcher(config: GatewayConfig, transport: Fetcher, resilience: ResilientFetches): Fetcher {
   return fetcherThrough(
     [
-      // Identical in-flight query fetches (same subgraph, body and caller) go out once.
-      ...(config.SUBGRAPH_DEDUP ? [dedupSubgraphFetches] : []),
+      // Identical in-flight query fetches (same subgraph, body and caller) go out once; not while
+      // the subgraph's circuit is open or probing, so no caller waits on the probe of a hung subgraph.
+      ...(config.SUBGRAPH_DEDUP ? [(next: Fetcher) => dedupSubgraphFetches(next, resilience.isClosed)] : []),
       // Per subgraph: a timeout per attempt, a circuit breaker, retries of queries within a budget.
       // After dedup, so callers sharing a fetch share its retries and its failure; before signing, so each attempt has its own token.
-      resilience,
+      resilience.layer,
       // A token per request from the gateway's own key, bound to the subgraph, path, body and a nonce: subgraphs answer only the gateway.
       signRequests({ privateKey: config.INTERNAL_SIGNING_KEY, keyId: config.INTERNAL_SIGNING_KEY_ID }),
     ],

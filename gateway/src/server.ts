@@ -122,7 +122,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   // Each attempt's own timeout aborts it first; the pool's are a backstop above the longest one.
   const longestTimeoutMs = Math.max(config.SUBGRAPH_TIMEOUT_MS, ...Object.values(config.SUBGRAPH_RESILIENCE_OVERRIDES).map((o) => o.timeoutMs ?? 0));
   const transport = subgraphTransport({ connections: config.SUBGRAPH_CONNECTIONS, timeoutMs: longestTimeoutMs + 1000 });
-  const federated = federatedGateway(config, { logger, telemetry, fetcher: subgraphFetcher(config, transport.fetcher, resilience.layer) });
+  const federated = federatedGateway(config, { logger, telemetry, fetcher: subgraphFetcher(config, transport.fetcher, resilience) });
   const apollo = new ApolloServer<GatewayContext>({
     gateway: federated.gateway,
     logger,

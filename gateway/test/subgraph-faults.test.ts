@@ -138,7 +138,7 @@ describe('the subgraph fetch layers', () => {
       logger: createLogger('test', 'silent'),
       events: { retried: () => {}, retryBudgetExhausted: () => {} },
     });
-    const fetcher = subgraphFetcher(config, transport.fetcher, resilience.layer);
+    const fetcher = subgraphFetcher(config, transport.fetcher, resilience);
     try {
       const init = {
         method: 'POST',
@@ -148,6 +148,47 @@ describe('the subgraph fetch layers', () => {
       const results = await Promise.allSettled([fetcher(hanging.url, init), fetcher(hanging.url, init), fetcher(hanging.url, init)]);
       expect(results.map((r) => (r.status === 'rejected' && r.reason instanceof SubgraphFault ? r.reason.reason : r.status))).toEqual(['timeout', 'timeout', 'timeout']);
       expect(hanging.requests()).toBe(1);
+    } finally {
+      hanging.close();
+      await transport.close();
+    }
+  });
+  it('let no caller join the probe of a hung subgraph: while its circuit is not closed each fails fast', async () => {
+    const hanging = await startHangingSubgraph();
+    const config = loadGatewayConfig({
+      ...generateStackTrust().gatewayEnv,
+      SUBGRAPH_TIMEOUT_MS: '300',
+      SUBGRAPH_RETRIES: '0',
+      SUBGRAPH_BREAKER_WINDOW: '2',
+      SUBGRAPH_BREAKER_MIN_CALLS: '2',
+      SUBGRAPH_BREAKER_THRESHOLD: '0.5',
+      SUBGRAPH_BREAKER_HALF_OPEN_MS: '50',
+    });
+    const transport = subgraphTransport({ connections: 8, timeoutMs: 60_000 });
+    const resilience = resilientFetches({
+      settingsOf: (name) => subgraphResilience(config, name),
+      logger: createLogger('test', 'silent'),
+      events: { retried: () => {}, retryBudgetExhausted: () => {} },
+    });
+    const fetcher = subgraphFetcher(config, transport.fetcher, resilience);
+    const reasons = (results: PromiseSettledResult<unknown>[]) =>
+      results.map((r) => (r.status === 'rejected' && r.reason instanceof SubgraphFault ? r.reason.reason : r.status));
+    try {
+      const init = (n: number) => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [AUDIENCE_HEADER]: 'inventory', [OPERATION_KIND_HEADER]: 'query' },
+        body: `{"query":"{ __typename }","variables":{"n":${n}}}`,
+      });
+      // Two different fetches time out: the circuit opens.
+      expect(reasons(await Promise.allSettled([fetcher(hanging.url, init(1)), fetcher(hanging.url, init(2))]))).toEqual(['timeout', 'timeout']);
+      expect(resilience.isClosed('inventory')).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The half-open delay is over: the first call probes the hung subgraph; identical calls behind it do not wait on it.
+      const probe = fetcher(hanging.url, init(3));
+      const behind = [fetcher(hanging.url, init(3)), fetcher(hanging.url, init(3)), fetcher(hanging.url, init(3))];
+      expect(reasons(await Promise.allSettled(behind))).toEqual(['circuit_open', 'circuit_open', 'circuit_open']);
+      expect(reasons(await Promise.allSettled([probe]))).toEqual(['timeout']);
+      expect(hanging.requests()).toBe(3);
     } finally {
       hanging.close();
       await transport.close();

@@ -42,6 +42,8 @@ export interface ResilientFetches {
   layer: FetcherLayer;
   /** Each subgraph called so far and the state of its circuit, read at each metrics scrape. */
   circuits(): Array<[subgraph: string, state: CircuitStateName]>;
+  /** Whether the subgraph's circuit is closed (a subgraph not called yet counts as closed). */
+  isClosed(subgraph: string): boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export function resilientFetches(options: { settingsOf: (subgraph: string) => Su
       return policyOf(subgraph).fetch((signal) => next(url, { ...init, headers, signal }), isQuery);
     },
     circuits: () => [...policies].map(([subgraph, policy]) => [subgraph, policy.state()]),
+    isClosed: (subgraph) => (policies.get(subgraph)?.state() ?? 'closed') === 'closed',
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { BufferedResponse } from './buffered-response.ts';
+import { AUDIENCE_HEADER } from './signing.ts';
 
 interface Shared {
   status: number;
@@ -15,14 +16,20 @@ const QUERY_BODY = /^\{"query":"(query\b|\{)/;
  * Identical subgraph query fetches in flight at the same time (same URL, body and headers, so
  * the same caller) go out once; every caller gets its own Response over the shared body text,
  * parsed separately, so no two requests ever share a mutable result object. Mutations always go out.
+ *
+ * `mayJoin(subgraph)` false: a caller does not join a fetch already in flight to that subgraph but
+ * makes its own call. While a subgraph's circuit is not closed, the fetch in flight may be the
+ * breaker's probe of a hung subgraph; joining it would make every caller of the same operation
+ * wait out the probe's timeout, where its own call fails fast.
  */
-export function dedupSubgraphFetches(fetcher: Fetcher): Fetcher & { inFlight(): number } {
+export function dedupSubgraphFetches(fetcher: Fetcher, mayJoin: (subgraph: string) => boolean = () => true): Fetcher & { inFlight(): number } {
   const inFlight = new Map<string, Promise<Shared>>();
   const dedup = async (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> => {
     const body = typeof init?.body === 'string' ? init.body : undefined;
     if (body === undefined || init?.method !== 'POST' || !QUERY_BODY.test(body)) return fetcher(url, init);
     const key = JSON.stringify([url, headersOf(init.headers), body]);
     let shared = inFlight.get(key);
+    if (shared && !mayJoin(init.headers?.[AUDIENCE_HEADER] ?? '')) return fetcher(url, init);
     if (!shared) {
       shared = (async () => {
         const response = await fetcher(url, init);

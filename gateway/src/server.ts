@@ -147,6 +147,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     checkSubgraphNames(config, federated.subgraphNames());
   } catch (error) {
     await apollo.stop();
+    resilience.close();
     await transport.close();
     await registry.close();
     await Promise.all([closeRedis(), responseStore?.close()]);
@@ -179,6 +180,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       await server.close();
       await metricsServer?.close();
       await apollo.stop();
+      resilience.close();
       await transport.close();
       await registry.close();
       await Promise.all([closeRedis(), responseStore?.close()]);

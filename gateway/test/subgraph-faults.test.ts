@@ -1,8 +1,11 @@
+import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@shop/observability';
 import { ConfigError, generateStackTrust } from '@shop/service-kit';
-import { startHangingSubgraph } from '@shop/test-support';
+import { startHangingSubgraph, until } from '@shop/test-support';
 import { loadGatewayConfig, subgraphResilience } from '../src/config.ts';
 import { subgraphFetcher } from '../src/pipeline.ts';
 import { failedFetchResponse } from '../src/subgraph-fetch/failed-fetch.ts';
@@ -153,8 +156,25 @@ describe('the subgraph fetch layers', () => {
       await transport.close();
     }
   });
-  it('let no caller join the probe of a hung subgraph: while its circuit is not closed each fails fast', async () => {
-    const hanging = await startHangingSubgraph();
+  it('fail every caller fast while the circuit is not closed; the gateway probes the subgraph itself and closes it once it answers', async () => {
+    // A subgraph that hangs until told to answer; it tells the gateway's probes from callers' fetches.
+    let hang = true;
+    const seen = { fetches: 0, probes: 0 };
+    const held: ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (body.includes('SubgraphProbe')) seen.probes += 1;
+        else seen.fetches += 1;
+        if (hang) return void held.push(res);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ data: { __typename: 'Query' } }));
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
     const config = loadGatewayConfig({
       ...generateStackTrust().gatewayEnv,
       SUBGRAPH_TIMEOUT_MS: '300',
@@ -173,24 +193,36 @@ describe('the subgraph fetch layers', () => {
     const fetcher = subgraphFetcher(config, transport.fetcher, resilience);
     const reasons = (results: PromiseSettledResult<unknown>[]) =>
       results.map((r) => (r.status === 'rejected' && r.reason instanceof SubgraphFault ? r.reason.reason : r.status));
+    const init = (n: number) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [AUDIENCE_HEADER]: 'inventory', [OPERATION_KIND_HEADER]: 'query' },
+      body: `{"query":"{ __typename }","variables":{"n":${n}}}`,
+    });
     try {
-      const init = (n: number) => ({
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [AUDIENCE_HEADER]: 'inventory', [OPERATION_KIND_HEADER]: 'query' },
-        body: `{"query":"{ __typename }","variables":{"n":${n}}}`,
-      });
       // Two different fetches time out: the circuit opens.
-      expect(reasons(await Promise.allSettled([fetcher(hanging.url, init(1)), fetcher(hanging.url, init(2))]))).toEqual(['timeout', 'timeout']);
+      expect(reasons(await Promise.allSettled([fetcher(url, init(1)), fetcher(url, init(2))]))).toEqual(['timeout', 'timeout']);
       expect(resilience.isClosed('inventory')).toBe(false);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      // The half-open delay is over: the first call probes the hung subgraph; identical calls behind it do not wait on it.
-      const probe = fetcher(hanging.url, init(3));
-      const behind = [fetcher(hanging.url, init(3)), fetcher(hanging.url, init(3)), fetcher(hanging.url, init(3))];
-      expect(reasons(await Promise.allSettled(behind))).toEqual(['circuit_open', 'circuit_open', 'circuit_open']);
-      expect(reasons(await Promise.allSettled([probe]))).toEqual(['timeout']);
-      expect(hanging.requests()).toBe(3);
+      // The gateway's own probes reach the hung subgraph (and time out) without any caller.
+      await until(() => seen.probes >= 2, { timeoutMs: 10_000, intervalMs: 20, what: 'two probes of the hung subgraph' });
+      // Identical fetches meanwhile, open or probing: none waits, none reaches the subgraph, none joins another.
+      for (let round = 0; round < 5; round++) {
+        const results = await Promise.allSettled([fetcher(url, init(3)), fetcher(url, init(3)), fetcher(url, init(4))]);
+        expect(reasons(results)).toEqual(['circuit_open', 'circuit_open', 'circuit_open']);
+      }
+      expect(seen.fetches).toBe(2);
+
+      // The subgraph answers again: a probe closes the circuit with no caller's help, and fetches go through.
+      hang = false;
+      await until(() => resilience.isClosed('inventory'), { timeoutMs: 10_000, intervalMs: 20, what: 'the circuit closed by a probe' });
+      expect(seen.fetches).toBe(2);
+      const response = await fetcher(url, init(5));
+      expect(response.status).toBe(200);
+      expect(seen.fetches).toBe(3);
     } finally {
-      hanging.close();
+      resilience.close();
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      server.close();
       await transport.close();
     }
   });

@@ -44,15 +44,22 @@ export interface ResilientFetches {
   circuits(): Array<[subgraph: string, state: CircuitStateName]>;
   /** Whether the subgraph's circuit is closed (a subgraph not called yet counts as closed). */
   isClosed(subgraph: string): boolean;
+  /** Stops probing and aborts any probe in flight (shutdown). */
+  close(): void;
 }
+
+/** What a probe asks: the smallest operation every GraphQL server answers, named for the subgraph's logs and traces. */
+const PROBE_BODY = JSON.stringify({ query: 'query SubgraphProbe { __typename }', operationName: 'SubgraphProbe' });
 
 /**
  * Per-subgraph resilience of every subgraph call, between deduplication (so the callers sharing
  * a fetch share its retries and its failure) and signing (so each attempt carries a fresh token):
  * - a timeout per attempt that aborts the HTTP request (undici honours the signal);
- * - a circuit breaker (cockatiel) per subgraph over the last calls: while open, fetches fail at
- *   once instead of waiting on a subgraph that is down or hung; after a short delay one call
- *   probes it, and a success closes the circuit;
+ * - a circuit breaker (cockatiel) per subgraph over the last calls: while it is not closed, every
+ *   fetch fails at once instead of waiting on a subgraph that is down or hung. The gateway probes
+ *   the subgraph itself (`{ __typename }`, every SUBGRAPH_BREAKER_HALF_OPEN_MS) and a successful
+ *   probe closes the circuit: no caller's request is ever the probe, so none waits out a hung
+ *   subgraph's timeout once the hang is known, and recovery needs no traffic;
  * - retries of query fetches only, on connection errors and 502/503/504, with jittered
  *   exponential backoff, within a per-subgraph retry budget. Timeouts are not retried: the
  *   attempt already spent the caller's time and the subgraph's work, and a second one would
@@ -77,10 +84,18 @@ export function resilientFetches(options: { settingsOf: (subgraph: string) => Su
       if (!subgraph) return next(url, init);
       const isQuery = headers[OPERATION_KIND_HEADER] === 'query';
       delete headers[OPERATION_KIND_HEADER];
-      return policyOf(subgraph).fetch((signal) => next(url, { ...init, headers, signal }), isQuery);
+      const policy = policyOf(subgraph);
+      // The probe goes where the last fetch went, through the same signing and transport.
+      policy.probeWith((signal) =>
+        next(url, { method: 'POST', headers: { 'content-type': 'application/json', [AUDIENCE_HEADER]: subgraph }, body: PROBE_BODY, signal }),
+      );
+      return policy.fetch((signal) => next(url, { ...init, headers, signal }), isQuery);
     },
     circuits: () => [...policies].map(([subgraph, policy]) => [subgraph, policy.state()]),
     isClosed: (subgraph) => (policies.get(subgraph)?.state() ?? 'closed') === 'closed',
+    close: () => {
+      for (const policy of policies.values()) policy.close();
+    },
   };
 }
 
@@ -89,6 +104,9 @@ class SubgraphPolicy {
   private readonly timeout: TimeoutPolicy;
   private readonly budget: RetryBudget;
   private readonly backoff: ExponentialBackoff<[number, number]>;
+  private probe: ((signal: AbortSignal) => Promise<FetcherResponse>) | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly probing = new AbortController();
 
   constructor(
     private readonly subgraph: string,
@@ -104,8 +122,18 @@ class SubgraphPolicy {
       },
     );
     // Logged once per change, not per request: an operator reads "opened" and "closed" as an incident's bounds.
-    this.breaker.onBreak(() => logger.warn({ subgraph }, `circuit to subgraph ${subgraph} opened: its fields fail fast until a probe succeeds`));
-    this.breaker.onReset(() => logger.info({ subgraph }, `circuit to subgraph ${subgraph} closed: it answers again`));
+    // A failed probe opens the circuit again: logged only when it opened from closed.
+    let open = false;
+    this.breaker.onBreak(() => {
+      if (!open) logger.warn({ subgraph }, `circuit to subgraph ${subgraph} opened: its fields fail fast until a probe succeeds`);
+      open = true;
+      this.scheduleProbe();
+    });
+    this.breaker.onReset(() => {
+      open = false;
+      clearTimeout(this.probeTimer);
+      logger.info({ subgraph }, `circuit to subgraph ${subgraph} closed: it answers again`);
+    });
     this.timeout = timeout(settings.timeoutMs, TimeoutStrategy.Aggressive);
     this.budget = new RetryBudget({ ratio: settings.retryBudgetRatio, min: settings.retryBudgetMin });
     this.backoff = new ExponentialBackoff({ initialDelay: settings.retryDelayMs, maxDelay: settings.retryMaxDelayMs, generator: decorrelatedJitterGenerator });
@@ -119,6 +147,37 @@ class SubgraphPolicy {
         return 'half_open';
       default:
         return 'open';
+    }
+  }
+
+  probeWith(probe: (signal: AbortSignal) => Promise<FetcherResponse>): void {
+    this.probe = probe;
+  }
+
+  close(): void {
+    clearTimeout(this.probeTimer);
+    this.probing.abort();
+  }
+
+  /** One probe once the half-open delay is over; its failure opens the circuit again, which schedules the next. */
+  private scheduleProbe(): void {
+    clearTimeout(this.probeTimer);
+    if (this.probing.signal.aborted) return;
+    this.probeTimer = setTimeout(() => void this.runProbe(), this.settings.breakerHalfOpenMs);
+    this.probeTimer.unref();
+  }
+
+  private async runProbe(): Promise<void> {
+    const probe = this.probe;
+    if (!probe || this.breaker.state !== CircuitState.Open) return;
+    try {
+      await this.breaker.execute(() => this.timeout.execute(({ signal }) => probe(AbortSignal.any([signal, this.probing.signal]))).catch((error: unknown) => {
+        throw faultOf(error, this.subgraph) ?? error;
+      }));
+    } catch (error) {
+      // Too early (the delay is measured from the break; timers may fire a little ahead): try again.
+      if (error instanceof BrokenCircuitError) this.scheduleProbe();
+      // Otherwise the failure already reopened the circuit, and that scheduled the next probe.
     }
   }
 
@@ -156,9 +215,9 @@ class SubgraphPolicy {
 
   /** One HTTP call, through the breaker and the timeout; raw transport errors leave as faults. */
   private async attempt(send: (signal: AbortSignal) => Promise<FetcherResponse>): Promise<FetcherResponse> {
-    // cockatiel lets the calls that arrive while a probe is out wait for its outcome; a hung
-    // subgraph would hold them all for the probe's full timeout. They fail fast instead.
-    if (this.breaker.state === CircuitState.HalfOpen) throw new SubgraphFault(this.subgraph, 'circuit_open', { cause: new BrokenCircuitError() });
+    // Open or half-open: the gateway's own probe finds out when the subgraph is back (scheduleProbe);
+    // a caller's request would only wait on it (cockatiel holds the calls behind a half-open test).
+    if (this.breaker.state !== CircuitState.Closed) throw new SubgraphFault(this.subgraph, 'circuit_open', { cause: new BrokenCircuitError() });
     try {
       return await this.breaker.execute(async () => {
         try {

@@ -5,7 +5,7 @@
  * criterion fails, 2 when the run itself could not be done.
  */
 import { writeFile } from 'node:fs/promises';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -80,6 +80,8 @@ const options: ChaosOptions = {
 };
 
 cleanupOnSignals();
+// Other work on the machine shows in p99s and recovery times: the results file says how busy it was.
+const loadAtStart = loadavg()[0]!;
 let exitCode = 0;
 try {
   const result = await runChaos(options);
@@ -110,7 +112,8 @@ function resultsFile(report: string, durationMs: number, requests: number): stri
 
 Command: \`${command}\` (${requests} requests in ${(durationMs / 1000).toFixed(0)} s)
 
-Machine: ${availableParallelism()} CPUs (\`nproc\`), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}; ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.
+Machine: ${availableParallelism()} CPUs (\`nproc\`), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}; ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC;
+load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end (1 minute; other work on the machine shows in the latencies).
 
 Load: open loop, ${options.ratePerSecond} requests/s (at most ${options.concurrency} in flight), round-robin over topProducts (products, inventory,
 reviews, accounts), \`me\` with orders (bearer token), placeOrder (a fresh idempotency key each) and a product by APQ hash.

@@ -255,6 +255,17 @@ export const gatewayEnv = z
     COMPRESSION_MIN_BYTES: env.positiveInt(1024, 100 * 1024 * 1024),
     /** Gateway processes serving one port (node:cluster); 1 serves from this process. */
     WORKERS: env.positiveInt(1, 256),
+    /**
+     * Record the operation documents executed, per client, with counts and last-seen times (in Redis,
+     * else PERSISTED_DIR/operations.json), so `npm run schema:check` names the clients a change breaks.
+     */
+    OPERATION_RECORDING: flag(true),
+    /** Recorded documents not executed for this many days are forgotten. */
+    OPERATION_RECORDING_RETENTION_DAYS: env.positiveInt(30, 3650),
+    /** How often the counts aggregated in memory are written. */
+    OPERATION_RECORDING_FLUSH_MS: env.positiveInt(5000, 600_000),
+    /** Most documents kept (the least recently executed go first); also bounds the distinct documents held in memory between flushes. */
+    OPERATION_RECORDING_MAX_DOCUMENTS: env.positiveInt(5000, 1_000_000),
     /** Approximate size of the query plan cache, in MiB. */
     QUERY_PLAN_CACHE_MB: env.positiveInt(30, 16_384),
     /** Approximate size of the parsed and validated document cache, in MiB. */

@@ -20,7 +20,8 @@
  *   13  responseCache      whole answers by @cacheControl (optional)            sharing/response-cache.ts
  *   14  admission          bounded executions at once, the rest queued          limits/admission.ts
  *   15  execute            Apollo Server:                                       apollo/execute.ts
- *         plugins (apolloPlugins below): operation resolution, telemetry, operation kinds, cost limit, error masking
+ *         plugins (apolloPlugins below): operation resolution, telemetry, operation kinds, operation recording,
+ *           cost limit, error masking                                         recording/operation-recorder.ts
  *         authorization: fields the caller may not see become null + error    auth/authorization/
  *         @apollo/gateway: query plan, then per subgraph fetch                 apollo/federated-gateway.ts
  *           data source: measured, caller claims, client headers, trace;       subgraph-fetch/data-source.ts
@@ -53,6 +54,7 @@ import type { CostDirectives } from './limits/cost-estimate.ts';
 import { costLimit } from './limits/cost-limit.ts';
 import { operationLimits } from './limits/operation-limits.ts';
 import type { PersistedRegistry } from './persisted/registry.ts';
+import type { OperationRecorder } from './recording/operation-recorder.ts';
 import type { inboundDedup } from './sharing/inbound-dedup.ts';
 import type { OperationKinds } from './sharing/operation-kinds.ts';
 import type { responseCache } from './sharing/response-cache.ts';
@@ -78,6 +80,8 @@ export interface GatewayParts {
   inboundDedup: ReturnType<typeof inboundDedup> | null;
   responseCache: ReturnType<typeof responseCache> | null;
   admission: Admission;
+  /** Which documents each client executes, for schema:check; null when OPERATION_RECORDING=off. */
+  operationRecorder: OperationRecorder | null;
   /** The bytes of each answer: shared by deduplicated requests, compressed if configured. */
   encoder: Encoder | null;
 }
@@ -135,6 +139,9 @@ export function apolloPlugins(parts: GatewayParts, costDirectives: () => CostDir
     telemetry.plugin,
     // Which documents are queries, for inbound dedup and the response cache.
     ...(parts.operationKinds ? [parts.operationKinds.plugin<GatewayContext>()] : []),
+    // Which client executes which document (counts aggregated in memory, flushed in the background): schema:check names whom a change breaks.
+    // After resolution, so only valid operations that will run are recorded.
+    ...(parts.operationRecorder ? [parts.operationRecorder.plugin()] : []),
     // Demand control: the operation's estimated cost, measured; refused over the limit before planning where one is enforced.
     costLimit({
       limit: config.COST_LIMIT,

@@ -14,6 +14,8 @@ import { admissionControl } from './limits/admission.ts';
 import { openPersistedStore } from './persisted/open-store.ts';
 import { RedisKeyValueCache } from './persisted/redis-kv-cache.ts';
 import { PersistedRegistry } from './persisted/registry.ts';
+import { fileOperationLog, redisOperationLog } from './recording/operation-log.ts';
+import { OperationRecorder } from './recording/operation-recorder.ts';
 import { apolloPlugins, graphqlRoute, requestStages, subgraphFetcher, type GatewayParts } from './pipeline.ts';
 import { inboundDedup } from './sharing/inbound-dedup.ts';
 import { OperationKinds } from './sharing/operation-kinds.ts';
@@ -55,6 +57,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const rateLimitRedis = redisFor({ component: 'rate_limit', degradesTo: 'counts rate limits in this process only' });
   const responseRedis =
     config.RESPONSE_CACHE === 'redis' ? redisFor({ component: 'response_cache', degradesTo: 'is passed through (answers are executed, not stored)', autoPipelining: true }) : undefined;
+  const recordingRedis = config.OPERATION_RECORDING
+    ? redisFor({ component: 'operation_recording', degradesTo: 'keeps recorded operations in memory for the next flush' })
+    : undefined;
 
   const store = openPersistedStore({ redisUrl: config.REDIS_URL, dir: config.PERSISTED_DIR, redisPrefix: `${config.REDIS_PREFIX}pq:`, ...timeouts });
   if (store.health) telemetry.metrics.observeRedis(store.health);
@@ -65,7 +70,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     (snapshot) => telemetry.metrics.operations.allow([...snapshot.operations.values()].flatMap((ops) => [...ops.values()].map((op) => op.name))),
   );
   // The other connections come up meanwhile; until they do, their operations fall back.
-  const closeRedis = () => Promise.all([apqRedis?.close(), rateLimitRedis?.close(), responseRedis?.close()]);
+  const closeRedis = () => Promise.all([apqRedis?.close(), rateLimitRedis?.close(), responseRedis?.close(), recordingRedis?.close()]);
   try {
     await Promise.all([registry.start(), apqRedis?.settled(), rateLimitRedis?.settled(), responseRedis?.settled()]);
   } catch (error) {
@@ -73,6 +78,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     await Promise.all([closeRedis(), store.close()]);
     throw error;
   }
+
+  const operationRecorder = config.OPERATION_RECORDING
+    ? new OperationRecorder({
+        log: recordingRedis ? redisOperationLog(recordingRedis, `${config.REDIS_PREFIX}ops:`) : fileOperationLog(config.PERSISTED_DIR),
+        logger,
+        flushIntervalMs: config.OPERATION_RECORDING_FLUSH_MS,
+        retentionMs: config.OPERATION_RECORDING_RETENTION_DAYS * 86_400_000,
+        maxDocuments: config.OPERATION_RECORDING_MAX_DOCUMENTS,
+        maxPending: config.OPERATION_RECORDING_MAX_DOCUMENTS,
+        onFlushFailed: () => telemetry.recording.flushFailures.inc(),
+        onDropped: () => telemetry.recording.dropped.inc(),
+      })
+    : null;
 
   const sharing = config.INBOUND_DEDUP || config.RESPONSE_CACHE !== 'off';
   const operationKinds = sharing ? new OperationKinds() : null;
@@ -114,6 +132,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     responseCache:
       operationKinds && responseStore ? responseCache({ store: responseStore, kinds: operationKinds, logger, prefix: config.RESPONSE_CACHE_NAMESPACE }) : null,
     admission,
+    operationRecorder,
     encoder: config.COMPRESSION || config.INBOUND_DEDUP ? createEncoder({ compress: config.COMPRESSION, minBytes: config.COMPRESSION_MIN_BYTES }) : null,
   };
 
@@ -150,6 +169,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     resilience.close();
     await transport.close();
     await registry.close();
+    await operationRecorder?.close();
     await Promise.all([closeRedis(), responseStore?.close()]);
     throw error;
   }
@@ -183,6 +203,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       resilience.close();
       await transport.close();
       await registry.close();
+      // After Apollo stopped: the last executions' counts are written while Redis is still open.
+      await operationRecorder?.close();
       await Promise.all([closeRedis(), responseStore?.close()]);
       logger.info('gateway closed: Apollo, the subgraph connections and Redis');
     },

@@ -1,6 +1,7 @@
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import { prettyFormatQueryPlan, type QueryPlan } from '@apollo/query-planner';
 import { trace } from '@opentelemetry/api';
+import { Counter } from 'prom-client';
 import {
   createServiceMetrics,
   currentScope,
@@ -36,8 +37,23 @@ export function gatewayTelemetry(options: { production: boolean }) {
     if (scope?.report) queryPlans.set(scope, prettyFormatQueryPlan(queryPlan));
   };
 
+  // Operation recording (recording/operation-recorder.ts): written in the background, so its failures are only seen here.
+  const recording = {
+    flushFailures: new Counter({
+      name: 'gateway_operation_recording_flush_failures_total',
+      help: 'Flushes of recorded operations (documents, clients, counts) that failed; their counts are retried at the next flush.',
+      registers: [metrics.registry],
+    }),
+    dropped: new Counter({
+      name: 'gateway_operation_recording_dropped_total',
+      help: 'Operation executions not recorded because OPERATION_RECORDING_MAX_DOCUMENTS distinct documents were already waiting for a flush.',
+      registers: [metrics.registry],
+    }),
+  };
+
   return {
     metrics,
+    recording,
     plugin: graphqlTelemetryPlugin<GatewayContext>('gateway'),
     didResolveQueryPlan,
     fetch: fetchTelemetry(metrics, faults),

@@ -85,6 +85,19 @@ describe('gateway configuration', () => {
     );
   });
 
+  it('records operations by default for 30 days, flushed every 5 s, and names bad recording settings', () => {
+    expect(loadGatewayConfig({ ...SECRET })).toMatchObject({
+      OPERATION_RECORDING: true,
+      OPERATION_RECORDING_RETENTION_DAYS: 30,
+      OPERATION_RECORDING_FLUSH_MS: 5000,
+      OPERATION_RECORDING_MAX_DOCUMENTS: 5000,
+    });
+    expect(loadGatewayConfig({ ...SECRET, OPERATION_RECORDING: 'off' }).OPERATION_RECORDING).toBe(false);
+    const error = configError({ ...SECRET, OPERATION_RECORDING: 'sometimes', OPERATION_RECORDING_RETENTION_DAYS: '0' }).message;
+    expect(error).toMatch(/OPERATION_RECORDING: expected true or false/);
+    expect(error).toMatch(/OPERATION_RECORDING_RETENTION_DAYS: expected a positive integer/);
+  });
+
   it('has the speed features at their defaults and names bad values', () => {
     expect(loadGatewayConfig({ ...SECRET })).toMatchObject({ INBOUND_DEDUP: true, SUBGRAPH_DEDUP: true, RESPONSE_CACHE: 'off', WORKERS: 1 });
     expect(configError({ ...SECRET, RESPONSE_CACHE: 'redis' }).message).toMatch(/REDIS_URL: is required with RESPONSE_CACHE=redis/);

@@ -62,6 +62,8 @@ beforeAll(async () => {
     RESPONSE_CACHE: 'redis',
     RATE_LIMIT_IP: '10000000',
     RATE_LIMIT_CLIENT: '10000000',
+    // Recorded operations are flushed often, so the outage meets several flushes.
+    OPERATION_RECORDING_FLUSH_MS: '100',
     ...TIMEOUTS,
   });
   token = await tokenFor(1);
@@ -188,6 +190,9 @@ describe('Redis faults under load', () => {
       for (const component of [...GATEWAY_COMPONENTS, 'persisted']) expect(sample(down, 'redis_up', component)).toBe(0);
       for (const component of GATEWAY_COMPONENTS) expect(sample(down, 'redis_degraded_operations_total', component)).toBeGreaterThan(degradedBefore[component]!);
       expect(apqMisses).toBeGreaterThan(0);
+      // Operation recording flushes in the background: its failures are counted, never a request's.
+      const flushFailures = (metrics: string) => Number(/^gateway_operation_recording_flush_failures_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? NaN);
+      await until(async () => flushFailures(await metricsOf(gateway)) > 0, { what: 'a failed flush of recorded operations counted' });
 
       // (c) Started again on the same port, empty: the gateway reconnects by itself and fills it again.
       await redis.start();
@@ -203,6 +208,8 @@ describe('Redis faults under load', () => {
       expect((await post({ extensions: apq })).body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
       expect(answered(await post({ query: fresh, extensions: apq }))).toBeNull();
       await until(async () => (await keysOf('shop:apq:*')) > 0, { what: 'an APQ document written to the restarted Redis' });
+      // The counts kept through the outage are written to the restarted Redis.
+      await until(async () => (await keysOf('shop:ops:doc:*')) > 0, { what: 'recorded operations written to the restarted Redis' });
       expect(await keysOf('shop:internal-nonce:*')).toBeGreaterThan(0);
       // The restarted Redis lost the published manifest: the gateway keeps the one it had loaded,
       // and takes what is published again into effect (its reloads resumed by themselves).

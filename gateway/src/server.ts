@@ -72,7 +72,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   // The other connections come up meanwhile; until they do, their operations fall back.
   const closeRedis = () => Promise.all([apqRedis?.close(), rateLimitRedis?.close(), responseRedis?.close(), recordingRedis?.close()]);
   try {
-    await Promise.all([registry.start(), apqRedis?.settled(), rateLimitRedis?.settled(), responseRedis?.settled()]);
+    await Promise.all([registry.start(), apqRedis?.settled(), rateLimitRedis?.settled(), responseRedis?.settled(), recordingRedis?.settled()]);
   } catch (error) {
     // Without its clients and manifests the gateway cannot tell who may call: it does not start.
     await Promise.all([closeRedis(), store.close()]);

@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RedisConnection } from '@shop/service-kit';
+import { RedisUnavailableError, type RedisConnection } from '@shop/service-kit';
 
 /** What the gateway aggregated for one document and one client between two flushes. */
 export interface RecordedUse {
@@ -46,13 +46,16 @@ export interface OperationLog {
  *                                expires after the retention, renewed by every flush that saw it
  * One pipeline per flush, whatever the number of requests since the last one.
  */
-export function redisOperationLog(redis: Pick<RedisConnection, 'run'>, prefix: string): OperationLog {
+export function redisOperationLog(redis: Pick<RedisConnection, 'run' | 'isUp'>, prefix: string): OperationLog {
   const index = `${prefix}index`;
   const doc = (hash: string) => `${prefix}doc:${hash}`;
   return {
     description: `Redis keys ${prefix}*`,
     async add(uses, { retentionMs, maxDocuments }) {
       if (uses.length === 0) return;
+      // While Redis is known to be down, fail at once (the batch is kept): neither a flush nor a
+      // shutdown's last flush waits a connect timeout for a Redis that is not there.
+      if (!redis.isUp()) throw new RedisUnavailableError('Redis is unavailable');
       const now = Date.now();
       await redis.run(async (client) => {
         const pipeline = client.pipeline();

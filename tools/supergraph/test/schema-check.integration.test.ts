@@ -172,6 +172,27 @@ describe('npm run schema:check', () => {
     expect(run.stdout).toMatch(/client ios-app, operation TopList/);
   });
 
+  it('--base-ref compares with the subgraphs as committed at a git ref, as CI does with the merge base', async () => {
+    const git = (...args: string[]) =>
+      new Promise<void>((resolve, reject) =>
+        execFile('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: dir }, (error) => (error ? reject(error) : resolve())),
+      );
+    await git('init', '-q');
+    await git('add', '.');
+    await git('commit', '-q', '-m', 'base');
+    const config = join(dir, 'supergraph.yaml');
+    const unchanged = await runCli(['--config', config, '--base-ref', 'HEAD'], env);
+    expect(unchanged.code).toBe(0);
+    expect(unchanged.stdout).toMatch(/with the subgraphs at git ref HEAD \(composed\)/);
+    expect(unchanged.stdout).toMatch(/No changes to the API schema/);
+    const removed = await withSchema('products', removeField('Product', 'description'), () => runCli(['--config', config, '--base-ref', 'HEAD'], env));
+    expect(removed.code).toBe(1);
+    expect(removed.stderr).toMatch(/client web-shop, operation ProductPage/);
+    const unknown = await runCli(['--config', config, '--base-ref', 'no-such-branch'], env);
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toMatch(/^schema:check: Cannot read supergraph\.yaml at git ref "no-such-branch"/);
+  });
+
   it('answers a bad flag, a missing base and an unreachable Redis with one line and its exit code', async () => {
     const bad = await schemaCheck(['--bogus']);
     expect(bad.code).toBe(64);

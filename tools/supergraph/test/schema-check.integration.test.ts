@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createRedisStore } from '@shop/gateway/persisted';
+import { createRedisStore, hashApiKey } from '@shop/gateway/persisted';
 import { redisOperationLog } from '@shop/gateway/recording';
 import { openRedis } from '@shop/service-kit';
 import { copySupergraphSources, TEST_REDIS_URL, until } from '@shop/test-support';
@@ -64,6 +64,7 @@ const removeField = (type: string, field: string) => (sdl: string) => {
 
 const PRODUCT_PAGE = 'query ProductPage($upc: String!) { product(upc: $upc) { upc name description price } }';
 const TOP_LIST = 'query TopList { topProducts(first: 2) { upc name } }';
+const PARTNER_KEY = 'shop_test-partner-key-for-schema-check-000000000';
 const PARTNER = 'query PartnerCatalog { topProducts(first: 3) { upc category } }';
 
 beforeAll(async () => {
@@ -80,26 +81,35 @@ beforeAll(async () => {
   // A document that does not validate is not recorded: nothing depends on it.
   expect((await stack.query('query Typo { topProducts { colour } }')).status).toBe(400);
 
-  // A partner's published manifest, in the gateway's store.
+  // A partner's published manifest, in the gateway's store; the partner calls it by id with its key.
   const store = createRedisStore(TEST_REDIS_URL, { prefix: `${stack.redisPrefix}pq:` });
+  const id = createHash('sha256').update(PARTNER).digest('hex');
   try {
-    await store.putClient({ name: 'acme', policy: 'enforce', apiKeyHash: null, createdAt: new Date().toISOString() });
-    const id = createHash('sha256').update(PARTNER).digest('hex');
+    await store.putClient({ name: 'acme', policy: 'enforce', apiKeyHash: hashApiKey(PARTNER_KEY), createdAt: new Date().toISOString() });
     await store.publishManifest('acme', 'catalog', [{ id, name: 'PartnerCatalog', type: 'query', body: PARTNER }]);
   } finally {
     await store.close();
   }
+  await until(() => stack.gateway.registry.operation('acme', id) !== undefined, { what: 'the partner manifest loaded by the gateway' });
+  const byId = await fetch(stack.gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': PARTNER_KEY },
+    body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: id } } }),
+  });
+  expect(((await byId.json()) as { errors?: unknown }).errors).toBeUndefined();
 
   // The recorder flushes in the background: wait until Redis holds both documents.
   const redis = openRedis(TEST_REDIS_URL, { component: 'test', degradesTo: 'fails' });
   const log = redisOperationLog(redis, `${stack.redisPrefix}ops:`);
   try {
-    await until(async () => (await log.list()).length === 2, { timeoutMs: 20_000, what: 'two recorded documents' });
+    await until(async () => (await log.list()).length === 3, { timeoutMs: 20_000, what: 'three recorded documents' });
     const recorded = await log.list();
     const page = recorded.find((op) => op.operationName === 'ProductPage');
     // Both formattings are one normalized document: one entry, three runs.
     expect(page?.clients).toEqual([{ client: 'web-shop', count: 3, lastSeen: expect.any(Number) }]);
     expect(recorded.find((op) => op.operationName === 'TopList')?.clients).toMatchObject([{ client: 'ios-app', count: 1 }]);
+    // A registered client is recorded by its registered name, also when it sends a persisted id.
+    expect(recorded.find((op) => op.operationName === 'PartnerCatalog')?.clients).toMatchObject([{ client: 'acme', count: 1 }]);
   } finally {
     await redis.close();
   }
@@ -123,7 +133,7 @@ describe('npm run schema:check', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/No changes to the API schema/);
     expect(run.stdout).toMatch(/1 published operation\(s\) in Redis/);
-    expect(run.stdout).toMatch(/2 recorded document\(s\) in Redis/);
+    expect(run.stdout).toMatch(/3 recorded document\(s\) in Redis/);
   });
 
   it('fails when a field used by recorded traffic is removed, naming the client and operation', async () => {
@@ -147,6 +157,7 @@ describe('npm run schema:check', () => {
     const run = await withSchema('products', removeField('Product', 'category'), () => schemaCheck());
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/breaks client acme, operation PartnerCatalog \(published, manifest catalog\)/);
+    expect(run.stdout).toMatch(/breaks client acme, operation PartnerCatalog \(recorded: 1 run\(s\)/);
     expect(run.stderr).toMatch(/client acme, operation PartnerCatalog/);
   });
 

@@ -169,15 +169,17 @@ describe('npm run schema:check', () => {
     expect(run.stdout).toMatch(/OK: 1 breaking change\(s\), but no client operation uses what they change/);
   });
 
-  it('passes an added field as safe, and lists deprecated fields still in use with their clients', async () => {
+  it('passes an added field as safe and a changed default as dangerous (naming who to check), and lists deprecated fields still in use with their clients', async () => {
     const edit = (sdl: string) =>
       sdl
+        .replace('topProducts(first: Int = 5)', 'topProducts(first: Int = 6)')
         .replace(/(\n([ \t]*)category: String!)/, '$1\n$2colour: String')
         .replace(/(\n[ \t]*name: String!)/, '$1 @deprecated(reason: "Use title.")');
     const run = await withSchema('products', edit, () => schemaCheck());
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/safe\s+Field 'colour' was added to object type 'Product'/);
+    expect(run.stdout).toMatch(/DANGEROUS\s+Default value for argument 'first' on field 'Query\.topProducts' changed from '5' to '6'[^\n]*\n[^\n]*\n\s+check client (ios-app, operation TopList|acme, operation PartnerCatalog)/);
     expect(run.stdout).toMatch(/Deprecated, still in use:\n {2}Product\.name \(Use title\.\)/);
     expect(run.stdout).toMatch(/client web-shop, operation ProductPage/);
     expect(run.stdout).toMatch(/client ios-app, operation TopList/);

@@ -12,7 +12,10 @@ export interface ClassifiedChange {
   /** Schema coordinate the change is at, when it has one. */
   path: string | null;
   reason: string | null;
-  /** Breaking changes: the client operations that use what changed. */
+  /**
+   * Breaking changes: the client operations that use what changed (they fail the check).
+   * Dangerous ones (an enum value added, a default changed): those that use the type or field, for information.
+   */
   usedBy: ClientOperation[];
 }
 
@@ -70,8 +73,10 @@ export async function checkSchemaChange(baseSupergraph: string, newSupergraph: s
   const classified = changes.map((change): ClassifiedChange => {
     const level = LEVELS[change.criticality.level];
     const path = change.path ?? null;
-    const usedBy = level === 'breaking' && path ? [...uses].filter(([, use]) => concerns(use, path)).map(([operation]) => operation) : [];
-    for (const operation of usedBy) if (!broken.has(operation)) broken.set(operation, []);
+    const affects = (use: SchemaUse) =>
+      path !== null && (level === 'breaking' ? concerns(use, path) : level === 'dangerous' && (concerns(use, path) || use.coordinates.has(path.split('.')[0]!)));
+    const usedBy = [...uses].filter(([, use]) => affects(use)).map(([operation]) => operation);
+    if (level === 'breaking') for (const operation of usedBy) if (!broken.has(operation)) broken.set(operation, []);
     return { level, message: change.message, path, reason: change.criticality.reason ?? null, usedBy };
   });
 

@@ -23,7 +23,10 @@ export function formatReport(result: CheckResult, header: string[]): string {
     const order = { breaking: 0, dangerous: 1, safe: 2 } as const;
     for (const change of [...result.changes].sort((a, b) => order[a.level] - order[b.level])) {
       lines.push(`  ${LABEL[change.level]}  ${change.message}${change.path ? `  [${change.path}]` : ''}`);
-      if (change.level === 'dangerous' && change.reason) lines.push(`               ${change.reason}`);
+      if (change.level === 'dangerous') {
+        if (change.reason) lines.push(`               ${change.reason}`);
+        for (const op of change.usedBy) lines.push(`               check ${describeOperation(op)}`);
+      }
       if (change.level !== 'breaking') continue;
       if (change.usedBy.length === 0) lines.push('               no client operation uses it');
       for (const op of change.usedBy) lines.push(`               breaks ${describeOperation(op)}`);

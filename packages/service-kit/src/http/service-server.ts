@@ -8,7 +8,7 @@ export interface ServiceServerOptions {
   host: string;
   port: number;
   logger: Logger;
-  /** Path -> handler. `/health` and `/ready` are added. */
+  /** Path -> handler; a path ending in `/*` serves everything under it (static files). `/health` and `/ready` are added. */
   routes: Record<string, RequestHandler>;
   /** Readiness beyond "the process is up", e.g. "a supergraph is loaded". */
   isReady?: () => boolean;
@@ -94,7 +94,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       const ready = !draining && reason === null && (options.isReady?.() ?? true);
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : draining ? 'draining' : 'not ready', ...(reason ? { reason } : {}) });
     }
-    const handler = routes[path];
+    const handler = routeFor(routes, path);
     if (!handler) return sendHttpError(res, new HttpError(404, 'NOT_FOUND', `No route for ${path}.`));
     requests.count += 1;
     inFlight += 1;
@@ -158,4 +158,15 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       return result;
     },
   };
+}
+
+/** The handler of `path`: its own route, or the nearest `<prefix>/*` above it. */
+function routeFor(routes: Record<string, RequestHandler>, path: string): RequestHandler | undefined {
+  if (routes[path]) return routes[path];
+  for (let end = path.lastIndexOf('/'); end >= 0; end = path.lastIndexOf('/', end - 1)) {
+    const handler = routes[`${path.slice(0, end)}/*`];
+    if (handler) return handler;
+    if (end === 0) break;
+  }
+  return undefined;
 }

@@ -12,6 +12,17 @@ export const DEFAULT_COST_LIMIT = 10_000;
 
 export const DEFAULT_PERSISTED_DIR = fileURLToPath(new URL('../../.data/persisted', import.meta.url));
 
+/**
+ * The explorer's browser sources, and where their build is kept (`npm run build` writes it; outside
+ * production the gateway builds it there on first use). Resolved here, one level under the package
+ * like dist/main.js, so they name the same directories from the sources and from the bundle.
+ */
+export const EXPLORER_PATHS = {
+  sources: fileURLToPath(new URL('../explorer/', import.meta.url)),
+  assets: fileURLToPath(new URL('../dist/explorer/', import.meta.url)),
+  lockfile: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
+} as const;
+
 const csv = <T extends z.ZodType>(item: T) =>
   z.string().transform((value, ctx) => {
     const items = value.split(',').map((v) => v.trim()).filter(Boolean);
@@ -266,6 +277,14 @@ export const gatewayEnv = z
     OPERATION_RECORDING_FLUSH_MS: env.positiveInt(5000, 600_000),
     /** Most documents kept (the least recently executed go first); also bounds the distinct documents held in memory between flushes. */
     OPERATION_RECORDING_MAX_DOCUMENTS: env.positiveInt(5000, 1_000_000),
+    /**
+     * GraphiQL on GET /graphql for browsers (Accept: text/html). Unset: on outside production, off
+     * in production, where it also needs `npm run build` to have built its assets.
+     */
+    EXPLORER: z
+      .enum(['true', 'false', '1', '0', 'on', 'off'], { message: 'expected true or false' })
+      .transform((v) => v === 'true' || v === '1' || v === 'on')
+      .optional(),
     /** Approximate size of the query plan cache, in MiB. */
     QUERY_PLAN_CACHE_MB: env.positiveInt(30, 16_384),
     /** Approximate size of the parsed and validated document cache, in MiB. */
@@ -369,7 +388,9 @@ export function checkSubgraphNames(config: GatewayConfig, subgraphs: ReadonlySet
  */
 export const DEFAULT_SHUTDOWN_DELAY_MS = { production: 5000, other: 0 } as const;
 
-export type GatewayConfig = Omit<ParsedEnv, 'OPERATION_QUEUE_TIMEOUT_MS' | 'SHUTDOWN_DELAY_MS'> & {
+export type GatewayConfig = Omit<ParsedEnv, 'OPERATION_QUEUE_TIMEOUT_MS' | 'SHUTDOWN_DELAY_MS' | 'EXPLORER'> & {
+  /** Always set: on outside production when the variable is not. */
+  EXPLORER: boolean;
   /** Always set: derived from REQUEST_TIMEOUT_MS when the variable is not. */
   OPERATION_QUEUE_TIMEOUT_MS: number;
   /** Always set: DEFAULT_SHUTDOWN_DELAY_MS for NODE_ENV when the variable is not. */
@@ -404,6 +425,7 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     ...parsed,
     OPERATION_QUEUE_TIMEOUT_MS: parsed.OPERATION_QUEUE_TIMEOUT_MS ?? Math.max(1, Math.min(10_000, Math.floor(parsed.REQUEST_TIMEOUT_MS / 2))),
     SHUTDOWN_DELAY_MS: parsed.SHUTDOWN_DELAY_MS ?? DEFAULT_SHUTDOWN_DELAY_MS[parsed.NODE_ENV === 'production' ? 'production' : 'other'],
+    EXPLORER: parsed.EXPLORER ?? parsed.NODE_ENV !== 'production',
     subgraphUrlOverrides: subgraphUrlOverrides(environment),
   };
 }

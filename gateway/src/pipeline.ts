@@ -3,12 +3,13 @@
  * stage is one module, one hop from here. `server.ts` builds the parts from the configuration
  * and serves what this file assembles.
  *
- *   HTTP POST/GET /graphql
+ *   HTTP POST/GET /graphql                (the explorer's files: /explorer/*, edge/explorer.ts)
  *    0  telemetry          the request span, request metrics, call report      telemetry/gateway-telemetry.ts
  *    1  respond            writes the answer, or the refusal a stage threw      edge/respond.ts
  *    2  cors               allowed origins; preflights answered                 edge/cors.ts
  *    3  deadline           504 when the whole request takes too long            edge/deadline.ts
  *    4  rateLimitByAddress per address, before any work is done for it          edge/rate-limit.ts
+ *    4a explorer           GraphiQL for a browser's GET (EXPLORER)               edge/explorer.ts
  *    5  readBody           content type, size limit, JSON, GET parameters       edge/read-body.ts
  *    6  limitFailedCredentials  an address failing credentials is slowed down  edge/rate-limit.ts
  *    7  authenticate       the bearer token, verified once                      auth/authenticate.ts
@@ -30,6 +31,7 @@
  *             (timeout, circuit breaker, query retries in a budget), signing, transport
  */
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { Logger } from '@shop/observability';
 import type { RequestHandler } from '@shop/service-kit';
@@ -43,6 +45,7 @@ import { identifyClient } from './edge/client.ts';
 import { cors } from './edge/cors.ts';
 import { deadline } from './edge/deadline.ts';
 import { documentPolicy } from './edge/document-policy.ts';
+import { explorer, type ExplorerAssets } from './edge/explorer.ts';
 import { limitFailedCredentials, rateLimitByAddress, rateLimitByClient, type RateLimiter } from './edge/rate-limit.ts';
 import { readBody } from './edge/read-body.ts';
 import { clientIpOf, requestIdOf } from './edge/request-meta.ts';
@@ -84,6 +87,8 @@ export interface GatewayParts {
   operationRecorder: OperationRecorder | null;
   /** The bytes of each answer: shared by deduplicated requests, compressed if configured. */
   encoder: Encoder | null;
+  /** The explorer's page and files, when EXPLORER is on. */
+  explorerAssets: (() => Promise<ExplorerAssets>) | null;
 }
 
 /** The HTTP stages of /graphql, in order, the last one answering through `apollo`. */
@@ -94,6 +99,8 @@ export function requestStages(parts: GatewayParts, apollo: Parameters<typeof exe
     cors(config.CORS_ORIGINS),
     deadline(config.REQUEST_TIMEOUT_MS),
     rateLimitByAddress(parts.rateLimiter),
+    // A browser's page load is answered here, counted per address like any request, before GraphQL reads anything.
+    ...(parts.explorerAssets ? [explorer(parts.explorerAssets)] : []),
     readBody({ maxBodyBytes: config.MAX_BODY_BYTES, maxVariablesDepth: config.MAX_VARIABLES_DEPTH }),
     limitFailedCredentials(parts.rateLimiter),
     authenticate(parts.authenticator),
@@ -133,6 +140,8 @@ export function graphqlRoute(parts: GatewayParts, stages: readonly Stage[]): Req
 export function apolloPlugins(parts: GatewayParts, costDirectives: () => CostDirectives): ApolloServerPlugin<GatewayContext>[] {
   const { config, telemetry } = parts;
   return [
+    // Apollo's own landing pages load from Apollo's CDN; browsers get the explorer stage's page instead, or none.
+    ApolloServerPluginLandingPageDisabled(),
     // First: an operation that does not resolve (an operationName naming none, a subscription) is the client's 400, before anything costs or plans it.
     operationResolution<GatewayContext>(),
     // Operation name and type on the request span; request metrics per operation and client.

@@ -2,11 +2,12 @@ import { ApolloServer } from '@apollo/server';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
 import { createLogger, type Logger } from '@shop/observability';
-import { openRedis, startServiceServer, type RedisConnectionOptions, type ServiceServer } from '@shop/service-kit';
+import { ConfigError, openRedis, startServiceServer, type RedisConnectionOptions, type ServiceServer } from '@shop/service-kit';
 import { serveMetrics } from './telemetry/metrics-listener.ts';
 import { federatedGateway } from './apollo/federated-gateway.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
-import { authOptions, checkSubgraphNames, subgraphResilience, type GatewayConfig } from './config.ts';
+import { authOptions, checkSubgraphNames, EXPLORER_PATHS, subgraphResilience, type GatewayConfig } from './config.ts';
+import { EXPLORER_ASSET_ROUTE, explorerAssetRoute, explorerAssets } from './edge/explorer.ts';
 import type { GatewayContext } from './context.ts';
 import { createRateLimiter } from './edge/rate-limit.ts';
 import { createEncoder } from './edge/response-encoding.ts';
@@ -134,6 +135,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     admission,
     operationRecorder,
     encoder: config.COMPRESSION || config.INBOUND_DEDUP ? createEncoder({ compress: config.COMPRESSION, minBytes: config.COMPRESSION_MIN_BYTES }) : null,
+    explorerAssets: config.EXPLORER ? explorerAssets(EXPLORER_PATHS, { build: config.NODE_ENV !== 'production', logger }) : null,
   };
 
   const resilience = resilientFetches({ settingsOf: (name) => subgraphResilience(config, name), logger, events: telemetry.faults.events });
@@ -164,6 +166,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   await apollo.start();
   try {
     checkSubgraphNames(config, federated.subgraphNames());
+    // Production serves only a finished build: a missing one stops the start, not the first page load.
+    if (parts.explorerAssets && config.NODE_ENV === 'production') {
+      await parts.explorerAssets().catch((error: unknown) => {
+        throw new ConfigError([`EXPLORER: ${(error as Error).message}`]);
+      });
+    }
   } catch (error) {
     await apollo.stop();
     resilience.close();
@@ -178,7 +186,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     host: config.HOST,
     port: config.PORT,
     logger,
-    routes: { '/graphql': graphqlRoute(parts, requestStages(parts, apollo)) },
+    routes: {
+      '/graphql': graphqlRoute(parts, requestStages(parts, apollo)),
+      ...(parts.explorerAssets ? { [EXPLORER_ASSET_ROUTE]: explorerAssetRoute(parts.explorerAssets) } : {}),
+    },
     isReady: () => federated.supergraphId() !== null,
     drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
   });

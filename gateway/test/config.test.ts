@@ -33,6 +33,16 @@ describe('gateway configuration', () => {
     expect(config.SUPERGRAPH_PATH).toMatch(/gateway\/supergraph\.graphql$/);
   });
 
+  it('serves the explorer (EXPLORER) by default outside production only, and refuses values that are not a switch', () => {
+    const production = { ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(40), AUTH_JWT_ISSUER: 'issuer', AUTH_JWT_AUDIENCE: 'audience' };
+    expect(loadGatewayConfig({ ...SECRET }).EXPLORER).toBe(true);
+    expect(loadGatewayConfig({ ...SECRET, NODE_ENV: 'test' }).EXPLORER).toBe(true);
+    expect(loadGatewayConfig(production).EXPLORER).toBe(false);
+    expect(loadGatewayConfig({ ...production, EXPLORER: 'true' }).EXPLORER).toBe(true);
+    expect(loadGatewayConfig({ ...SECRET, EXPLORER: 'off' }).EXPLORER).toBe(false);
+    expect(configError({ ...SECRET, EXPLORER: 'yes please' }).message).toMatch(/EXPLORER: expected true or false/);
+  });
+
   it('keeps serving after readiness turns 503 for SHUTDOWN_DELAY_MS: 5 s in production, none in development, or as set', () => {
     expect(loadGatewayConfig({ ...SECRET }).SHUTDOWN_DELAY_MS).toBe(0);
     const production = { ...SECRET, NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(40), AUTH_JWT_ISSUER: 'issuer', AUTH_JWT_AUDIENCE: 'audience' };

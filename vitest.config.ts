@@ -11,7 +11,7 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['{gateway,observability,prisma}/test/**/*.test.ts', '{packages,subgraphs,tools}/*/test/**/*.test.ts'],
+    include: ['{gateway,observability,prisma}/test/**/*.test.ts', '{packages,subgraphs,tools,examples}/*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     globalSetup: ['packages/test-support/src/global-setup.ts'],
     pool: 'forks',

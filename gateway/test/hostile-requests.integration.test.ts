@@ -288,7 +288,7 @@ function problemWith(answer: Answer, production: boolean): string | null {
   if (production && /\bat .+:\d+:\d+\)?|"stacktrace"/.test(answer.text)) return 'a stack trace in the body';
   if (/ECONNREFUSED|127\.0\.0\.1:\d+|localhost:\d+|\[::1\]:\d+/.test(answer.text)) return 'an internal address in the body';
   if (answer.text === '') return null;
-  // A browser's GET that accepts HTML gets Apollo's landing page.
+  // A browser's GET that accepts HTML gets the explorer's page (EXPLORER, edge/explorer.ts).
   if (answer.status === 200 && answer.contentType.startsWith('text/html')) return null;
   let parsed: unknown;
   try {

@@ -70,6 +70,10 @@ export async function buildExplorer(paths: ExplorerBuildPaths, key: string): Pro
       if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     await writeFile(join(paths.assets, 'latest.json'), JSON.stringify({ key }));
+    // Older builds go (7 MB each): a gateway serving one holds its files in memory, and builds under way are dot-directories.
+    for (const entry of await readdir(paths.assets, { withFileTypes: true })) {
+      if (entry.isDirectory() && entry.name !== key && /^[0-9a-f]{16}$/.test(entry.name)) await rm(join(paths.assets, entry.name), { recursive: true, force: true });
+    }
     return target;
   } finally {
     await rm(staging, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenFor } from '@shop/test-support';
 import { startTestStack, type TestStack } from '@shop/test-support/stack';
 
 /**
@@ -75,6 +76,21 @@ describe('the explorer in headless Chromium', () => {
     expect(text).toContain('callReport');
     await page.getByRole('button', { name: /call report/i }).click();
     await expect.poll(() => page.locator('[data-testid="call-report"]').textContent(), { timeout: 10_000 }).toMatch(/products/);
+
+    // The headers editor carries a bearer token: the signed-in user's own fields answer.
+    const token = await tokenFor(7, { scope: 'orders:read' });
+    const me = (await stack.query<{ me: { username: string } }>('{ me { username } }', {}, { token })).body.data!.me;
+    await page.getByText('Headers', { exact: true }).click();
+    await page.locator('.graphiql-editor-tool .monaco-editor').last().click();
+    await page.keyboard.press('ControlOrMeta+KeyA');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(JSON.stringify({ authorization: `Bearer ${token}`, 'x-call-report': '1' }));
+    await queryEditor.click();
+    await page.keyboard.press('ControlOrMeta+KeyA');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText('{ me { username } }');
+    await page.keyboard.press('ControlOrMeta+Enter');
+    await expect.poll(resultText, { timeout: 20_000 }).toContain(me.username);
 
     const screenshot = join(mkdtempSync(join(tmpdir(), 'explorer-')), 'explorer.png');
     await page.screenshot({ path: screenshot, fullPage: true });

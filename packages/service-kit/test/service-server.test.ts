@@ -3,6 +3,7 @@ import { createLogger } from '@shop/observability';
 import { startServiceServer, type ServiceServer } from '../src/http/service-server.ts';
 import { readJsonBody } from '../src/http/read-body.ts';
 import { HttpError, sendHttpError, sendJson } from '../src/http/errors.ts';
+import type { RequestHandler } from '../src/http/graphql-handler.ts';
 
 const logger = createLogger('test', 'silent');
 let server: ServiceServer | undefined;
@@ -22,6 +23,22 @@ describe('startServiceServer', () => {
     const missing = await fetch(`${server.url}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ errors: [{ message: 'No route for /nope.', extensions: { code: 'NOT_FOUND' } }] });
+  });
+
+  it('serves everything under a `<prefix>/*` route, its own routes first, and nothing beside the prefix', async () => {
+    const answer = (name: string): RequestHandler => async (_req, res) => sendJson(res, 200, { name });
+    server = await startServiceServer({ host: '127.0.0.1', port: 0, logger, routes: { '/files/*': answer('files'), '/files/own': answer('own'), '/graphql': answer('graphql') } });
+    const nameAt = async (path: string) => {
+      const response = await fetch(`${server!.url}${path}`);
+      return response.status === 200 ? ((await response.json()) as { name: string }).name : response.status;
+    };
+    expect(await nameAt('/files/abc/app.js?v=1')).toBe('files');
+    expect(await nameAt('/files/x')).toBe('files');
+    expect(await nameAt('/files/own')).toBe('own');
+    expect(await nameAt('/graphql')).toBe('graphql');
+    expect(await nameAt('/graphql/x')).toBe(404);
+    expect(await nameAt('/filesx/a')).toBe(404);
+    expect(await nameAt('/files')).toBe(404);
   });
 
   it('answers /ready 503 with the reason the service gives while it cannot serve, /health 200 throughout', async () => {

@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { exitOnFailure } from '@shop/cli-kit';
 import { withDatabase } from '@shop/db';
 import { generateStackTrust, loadConfig } from '@shop/service-kit';
 import { declareEnforcedSecurityFeatures } from '@shop/gateway';
@@ -52,6 +53,8 @@ const benchEnv = z.object({
   REDIS_URL: z.string().default(LOCAL_REDIS_URL),
 });
 
+// A bad flag or variable, PostgreSQL or Redis not running: one line and a sysexits code, never a stack.
+exitOnFailure('bench', 'npm run bench [-- --duration 12 --warmup 3 --connections 50 --rounds 3 --sets reference,shop --gateways ... --scenarios ... --output path|-]');
 const { values: flags } = parseArgs({
   options: Object.fromEntries(
     ['duration', 'warmup', 'connections', 'rounds', 'sets', 'gateways', 'scenarios', 'output'].map((name) => [name, { type: 'string' as const }]),

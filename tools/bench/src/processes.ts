@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pidtree from 'pidtree';
 import pidusage from 'pidusage';
+import { ReportedFailure } from '@shop/cli-kit';
 import { freePort, until } from '@shop/test-support';
 import type { HostCounts, HostReady, HostReply } from './protocol.ts';
 import type { SubgraphSet } from './scenarios.ts';
@@ -41,7 +42,9 @@ export async function startSubgraphHost(set: SubgraphSet, env: Record<string, st
   }));
   const next = () =>
     new Promise<HostReply>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`the ${set} subgraph host exited (${code})`));
+      // The host reports its own failure (a database not running) in one line; a crash with a stack is a bug.
+      const onExit = (code: number | null) =>
+        reject(code !== null && code >= 64 && code <= 78 ? new ReportedFailure(`the ${set} subgraph host`, code) : new Error(`the ${set} subgraph host exited (${code})`));
       child.once('exit', onExit);
       child.once('message', (message: HostReply) => {
         child.off('exit', onExit);

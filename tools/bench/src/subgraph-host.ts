@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exitOnFailure } from '@shop/cli-kit';
 import { createLogger } from '@shop/observability';
 import { stackTrustFrom } from '@shop/service-kit';
 import { subgraphDatabaseUrls } from '@shop/db';
@@ -16,6 +17,9 @@ import { SUPERGRAPH_YAML } from '@shop/test-support';
 import { seededDatabases, startSubgraphsInProcess } from '@shop/test-support/harness';
 import type { HostCounts, HostMessage, HostReady } from './protocol.ts';
 import { REFERENCE_NAMES, referenceSchemaUrl, startReferenceSubgraphs } from './reference-subgraphs.ts';
+
+// A database that is not running is one line on stderr (the bench then exits with the same code), not a stack.
+exitOnFailure('bench');
 
 const logger = createLogger('bench-subgraphs', process.env.BENCH_LOG_LEVEL ?? 'warn');
 const set = process.env.BENCH_SET;

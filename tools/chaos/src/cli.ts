@@ -2,13 +2,15 @@
  * `npm run chaos [-- --short] [--only kill-subgraph,stop-redis] [--no-prometheus] [--hold <s>] [--rate <n>]`: the real
  * stack under a bounded load while each fault is injected in turn; one table per fault, the
  * done-when criteria of issue 10, and (full runs) tools/chaos/RESULTS.md. Exits 1 when an enforced
- * criterion fails, 2 when the run itself could not be done.
+ * criterion fails; when the run itself could not be done, with @shop/cli-kit's codes (64 a bad flag, 69 a
+ * service or tool it needs is missing, 70 a bug).
  */
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { exitOnFailure, reportFailure, usageError } from '@shop/cli-kit';
 import { cleanupAll, cleanupOnSignals } from './cleanup.ts';
 import { findPrometheus, PROMETHEUS_MISSING } from './prometheus.ts';
 import { fullReport } from './report.ts';
@@ -18,6 +20,7 @@ import { SCENARIOS } from './scenarios.ts';
 const RESULTS = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
 const scenarioIds = SCENARIOS.map((s) => s.id);
 
+exitOnFailure('chaos', 'npm run chaos [-- --short] [--only <ids>] [--no-prometheus] [--hold <s>] [--rate <n>] [--concurrency <n>] [--results <file>]');
 const { values } = parseArgs({
   options: {
     short: { type: 'boolean', default: false },
@@ -48,10 +51,7 @@ const args = z
     holdSeconds: number('--hold', 1, 600).optional(),
   })
   .safeParse({ only: values.only, alertForScale: values['alert-for-scale'], rate: values.rate, concurrency: values.concurrency, holdSeconds: values.hold });
-if (!args.success) {
-  console.error(args.error.issues.map((i) => i.message).join('\n'));
-  process.exit(2);
-}
+if (!args.success) throw usageError(args.error.issues.map((i) => i.message).join('; '));
 
 const short = values.short;
 // Short runs (CI) skip the alerts unless asked: waiting for rules to fire needs faults held for tens of seconds.
@@ -59,7 +59,7 @@ const wantPrometheus = values['no-prometheus'] ? false : (values.prometheus ?? !
 const prometheus = wantPrometheus ? findPrometheus() : null;
 if (wantPrometheus && !prometheus) {
   console.error(PROMETHEUS_MISSING);
-  process.exit(2);
+  process.exit(69);
 }
 
 const options: ChaosOptions = {
@@ -99,8 +99,7 @@ try {
   }
   if (failed.length > 0) exitCode = 1;
 } catch (error) {
-  console.error(`chaos: ${(error as Error).stack ?? String(error)}`);
-  exitCode = 2;
+  exitCode = reportFailure('chaos', error);
 } finally {
   await cleanupAll();
 }

@@ -2,7 +2,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from '@shop/service-kit';
+import { EXIT, missingInput, runCli, unavailable, usageError } from '@shop/cli-kit';
+import { loadConfig } from '@shop/service-kit';
 import { DEFAULT_SUPERGRAPH_PATH } from '@shop/gateway/config';
 import {
   addClient,
@@ -32,7 +33,6 @@ Store: REDIS_URL (and PQ_REDIS_PREFIX) if set, else the directory PERSISTED_DIR 
 publish validates against SUPERGRAPH_PATH (default gateway/supergraph.graphql), or composes SUPERGRAPH_CONFIG
 (default supergraph.yaml) when that file does not exist.`;
 
-const EXIT = { ok: 0, failed: 1, usage: 64, config: 78 } as const;
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 const pqEnv = storeEnv.extend({
@@ -40,21 +40,21 @@ const pqEnv = storeEnv.extend({
   SUPERGRAPH_CONFIG: z.string().min(1).default(join(repo, 'supergraph.yaml')),
 });
 
-class UsageError extends Error {}
+const UsageError = (message: string) => usageError(`${message} (npm run pq -- --help for usage)`);
 
 // npm runs scripts from the package root; paths a person typed are relative to where they typed them.
 const fromUser = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path);
 
 function argument<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new UsageError(`${what}: ${issuesOf(result.error).map((i) => i.replace(/^\(root\): /, '')).join('; ')}`);
+  if (!result.success) throw UsageError(`${what}: ${issuesOf(result.error).map((i) => i.replace(/^\(root\): /, '')).join('; ')}`);
   return result.data;
 }
 
 async function publish(store: PersistedStore, env: z.infer<typeof pqEnv>, positionals: string[], options: { client?: string; name?: string }): Promise<number> {
   const [file, ...extra] = positionals;
-  if (!file || extra.length > 0) throw new UsageError('publish takes one manifest file: publish <manifest.json> --client <name>');
-  if (options.client === undefined) throw new UsageError('publish needs --client <name>: the registered client the manifest is for');
+  if (!file || extra.length > 0) throw UsageError('publish takes one manifest file: publish <manifest.json> --client <name>');
+  if (options.client === undefined) throw UsageError('publish needs --client <name>: the registered client the manifest is for');
   const client = argument(clientNameSchema, options.client, '--client');
   const path = fromUser(file);
   const manifestName = argument(manifestNameSchema, options.name ?? basename(path, extname(path)), options.name ? '--name' : 'manifest name (from the file name)');
@@ -77,7 +77,7 @@ async function publish(store: PersistedStore, env: z.infer<typeof pqEnv>, positi
 async function clients(store: PersistedStore, positionals: string[], options: { policy?: string; 'rotate-key'?: boolean; 'token-only'?: boolean }): Promise<number> {
   const [action, ...rest] = positionals;
   if (action === 'add') {
-    if (rest.length !== 1) throw new UsageError('clients add takes one client name');
+    if (rest.length !== 1) throw UsageError('clients add takes one client name');
     const { client, apiKey, rotated } = await addClient(store, {
       name: argument(clientNameSchema, rest[0], 'client name'),
       policy: options.policy === undefined ? undefined : argument(policySchema, options.policy, '--policy'),
@@ -94,7 +94,7 @@ async function clients(store: PersistedStore, positionals: string[], options: { 
     return EXIT.ok;
   }
   if (action === 'list') {
-    if (rest.length > 0) throw new UsageError('clients list takes no arguments');
+    if (rest.length > 0) throw UsageError('clients list takes no arguments');
     const snapshot = await store.load();
     if (snapshot.clientsByName.size === 0) {
       console.log('No clients yet: npm run pq -- clients add <name>');
@@ -109,59 +109,43 @@ async function clients(store: PersistedStore, positionals: string[], options: { 
     return EXIT.ok;
   }
   if (action === 'set-policy') {
-    if (rest.length !== 2) throw new UsageError('clients set-policy takes a client name and a policy');
+    if (rest.length !== 2) throw UsageError('clients set-policy takes a client name and a policy');
     const client = await setClientPolicy(store, argument(clientNameSchema, rest[0], 'client name'), argument(policySchema, rest[1], 'policy'));
     console.log(`Client "${client.name}" now has policy ${client.policy}.`);
     return EXIT.ok;
   }
-  throw new UsageError(`unknown clients command ${JSON.stringify(action ?? '')}`);
+  throw UsageError(`unknown clients command ${JSON.stringify(action ?? '')}`);
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        client: { type: 'string' },
-        name: { type: 'string' },
-        policy: { type: 'string' },
-        'rotate-key': { type: 'boolean' },
-        'token-only': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const parsed = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      client: { type: 'string' },
+      name: { type: 'string' },
+      policy: { type: 'string' },
+      'rotate-key': { type: 'boolean' },
+      'token-only': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const [command, ...positionals] = parsed.positionals;
-  if (parsed.values.help || !command) {
+  if (parsed.values.help) {
     console.log(USAGE);
-    return parsed.values.help ? EXIT.ok : EXIT.usage;
+    return EXIT.ok;
   }
+  if (!command) throw UsageError('expected a command: publish or clients');
 
-  let env;
-  try {
-    env = loadConfig(pqEnv, process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    return EXIT.config;
-  }
-
+  const env = loadConfig(pqEnv, process.env);
   const configured = configuredStore(env);
   const store = openPersistedStore(configured.options);
   try {
     if (command === 'publish') return await publish(store, env, positionals, parsed.values);
     if (command === 'clients') return await clients(store, positionals, parsed.values);
-    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    throw UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      return EXIT.usage;
-    }
+    if (error instanceof PersistedError && error.code === 'MANIFEST_UNREADABLE') throw missingInput(error.message.replace(/: ENOENT$/, ': no such file'));
     if (error instanceof PersistedError) {
       console.error(`${error.message}\n(${error.code})`);
       return EXIT.failed;
@@ -172,8 +156,7 @@ async function main(argv: string[]): Promise<number> {
     }
     // Redis down or refusing: the operator's problem to fix, not a bug worth a stack trace.
     if (error instanceof Error && /^(MaxRetriesPerRequestError|ReplyError|RedisUnavailableError)$/.test(error.name)) {
-      console.error(`The persisted store ${configured.description} failed: ${error.message}`);
-      return EXIT.failed;
+      throw unavailable(`the persisted store ${configured.description} failed: ${error.message}`);
     }
     throw error;
   } finally {
@@ -181,4 +164,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+await runCli('pq', main, { usage: 'npm run pq -- <publish|clients> ... (npm run pq -- --help for more)' });

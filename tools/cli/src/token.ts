@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from '@shop/service-kit';
+import { CliError, EXIT, runCli, usageError } from '@shop/cli-kit';
+import { loadConfig } from '@shop/service-kit';
 import { DEVELOPMENT_JWT_SECRET } from '@shop/gateway/config';
 import { clientNameSchema, issuesOf } from '@shop/gateway/persisted';
 import { mintToken } from './mint-token.ts';
@@ -8,8 +9,6 @@ import { mintToken } from './mint-token.ts';
 const USAGE = `Usage: npm run token -- --sub <user id> --scope "<scopes>" [--expires 1h] [--client <client name>]
 Mints an HS256 development token signed with AUTH_JWT_SECRET (or the built-in development secret),
 with iss / aud from AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE when set. Prints only the token.`;
-
-const EXIT = { usage: 64, config: 78 } as const;
 
 const tokenEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -31,45 +30,33 @@ const tokenArgs = z.object({
   client: clientNameSchema.optional(),
 });
 
-function fail(code: number, message: string): never {
-  console.error(message);
-  process.exit(code);
-}
+await runCli('token', async (argv) => {
+  const env = loadConfig(tokenEnv, process.env);
+  // A token signed with a known secret would be accepted by anything that trusts that secret.
+  if (env.NODE_ENV === 'production') throw new CliError('npm run token mints development tokens only; it refuses to run with NODE_ENV=production.', EXIT.config);
 
-let env: z.infer<typeof tokenEnv>;
-try {
-  env = loadConfig(tokenEnv, process.env);
-} catch (error) {
-  if (error instanceof ConfigError) fail(EXIT.config, error.message);
-  throw error;
-}
-// A token signed with a known secret would be accepted by anything that trusts that secret.
-if (env.NODE_ENV === 'production') fail(EXIT.config, 'npm run token mints development tokens only; it refuses to run with NODE_ENV=production.');
-
-let values;
-try {
-  values = parseArgs({
+  const { values } = parseArgs({
+    args: argv,
     options: { sub: { type: 'string' }, scope: { type: 'string' }, expires: { type: 'string' }, client: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  }).values;
-} catch (error) {
-  fail(EXIT.usage, `${(error as Error).message}\n\n${USAGE}`);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const parsed = tokenArgs.safeParse(values);
-if (!parsed.success) fail(EXIT.usage, `${issuesOf(parsed.error).map((i) => i.replace(/^[^:]+: /, '')).join('\n')}\n\n${USAGE}`);
-const args = parsed.data;
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const parsed = tokenArgs.safeParse(values);
+  if (!parsed.success) throw usageError(`${issuesOf(parsed.error).map((i) => i.replace(/^[^:]+: /, '')).join('; ')} (npm run token -- --help for usage)`);
+  const args = parsed.data;
 
-console.log(
-  await mintToken({
-    subject: args.sub,
-    scope: args.scope,
-    expiresIn: args.expires,
-    clientId: args.client,
-    issuer: env.AUTH_JWT_ISSUER,
-    audience: env.AUTH_JWT_AUDIENCE,
-    secret: env.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
-  }),
-);
+  console.log(
+    await mintToken({
+      subject: args.sub,
+      scope: args.scope,
+      expiresIn: args.expires,
+      clientId: args.client,
+      issuer: env.AUTH_JWT_ISSUER,
+      audience: env.AUTH_JWT_AUDIENCE,
+      secret: env.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+    }),
+  );
+  return EXIT.ok;
+}, { usage: 'npm run token -- --sub <user id> --scope "<scopes>" [--expires 1h] [--client <client name>]' });

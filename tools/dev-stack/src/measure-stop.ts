@@ -15,12 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { exitOnFailure, usageError } from '@shop/cli-kit';
 import { SUBGRAPHS } from '@shop/db';
 import { freePort, SUPERGRAPH_YAML, until } from '@shop/test-support';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const MEASURE_USAGE = 'npm run measure:stop [-- --load <requests, 0: idle>] [--runs <1-20>] [--data-dir <dir>]';
 const QUERY = '{ topProducts(first: 3) { upc name price inStock reviews { rating author { username } } } }';
 
+exitOnFailure('measure:stop', MEASURE_USAGE);
 const { values } = parseArgs({
   options: {
     load: { type: 'string', default: '0' },
@@ -31,8 +34,7 @@ const { values } = parseArgs({
 const loadRequests = Number(values.load);
 const runs = Number(values.runs);
 if (!Number.isInteger(loadRequests) || loadRequests < 0 || !Number.isInteger(runs) || runs < 1 || runs > 20) {
-  console.error('usage: npm run measure:stop [-- --load <requests, 0: idle>] [--runs <1-20>] [--data-dir <dir>]');
-  process.exit(2);
+  throw usageError(`--load is a whole number (0: idle) and --runs 1 to 20; usage: ${MEASURE_USAGE}`);
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'shop-measure-stop-'));

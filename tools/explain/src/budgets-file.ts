@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { badData, EXIT, parseJson } from '@shop/cli-kit';
 import type { CallReport } from '@shop/observability';
 
 /**
@@ -27,9 +28,9 @@ export const budgetsFile = z.object({
 export type Budget = z.infer<typeof budgetsFile>['operations'][number] & { document: string };
 
 export async function readBudgets(path: string): Promise<Budget[]> {
-  const parsed = budgetsFile.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  const parsed = budgetsFile.safeParse(parseJson(await readFile(path, 'utf8'), path, EXIT.dataErr));
   if (!parsed.success) {
-    throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw badData(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   return Promise.all(
     parsed.data.operations.map(async (op) => ({

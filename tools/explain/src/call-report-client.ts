@@ -1,3 +1,4 @@
+import { unavailable } from '@shop/cli-kit';
 import { CALL_REPORT_HEADER, type CallReport } from '@shop/observability';
 
 export interface ReportedResponse {
@@ -23,6 +24,13 @@ export async function runWithCallReport(
     headers: { 'content-type': 'application/json', [CALL_REPORT_HEADER]: '1', 'apollographql-client-name': 'call-report', ...headers },
     body: JSON.stringify(body),
   });
-  const json = (await response.json()) as { errors?: Array<{ message: string }>; extensions?: { callReport?: CallReport } };
+  const text = await response.text();
+  let json: { errors?: Array<{ message: string }>; extensions?: { callReport?: CallReport } };
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch {
+    // Something answers there, but not a GraphQL server: a wrong port or path.
+    throw unavailable(`${gatewayUrl} did not answer with GraphQL JSON (HTTP ${response.status}); is that the gateway's /graphql URL?`);
+  }
   return { status: response.status, errors: json.errors ?? [], report: json.extensions?.callReport ?? null };
 }

@@ -42,7 +42,7 @@ export async function readSupergraphConfig(path: string): Promise<SupergraphConf
   try {
     raw = parseYaml(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new SupergraphConfigError(`Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new SupergraphConfigError(`Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   const parsed = supergraphYaml.safeParse(raw);
   if (!parsed.success) {

@@ -182,7 +182,8 @@ describe('npm run compose with published operations', () => {
 
     const schemaFile = join(work, 'subgraphs/products/schema.graphql');
     const original = await readFile(schemaFile, 'utf8');
-    await writeFile(schemaFile, original.replace(/\n\s*description: String!\n/, '\n'));
+    // The field and its description, if it has one.
+    await writeFile(schemaFile, original.replace(/\n(\s*"[^"\n]*"\n)?\s*description: String!\n/, '\n'));
     const refused = await compose();
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/breaks 1 published operation/);

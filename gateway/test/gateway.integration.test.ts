@@ -80,7 +80,8 @@ describe('supergraph hot reload', () => {
       expect((await fetch(stack.gatewayUrl.replace(/graphql$/, 'ready'))).status).toBe(200);
 
       // A valid change: a new description on a field shows up in the served schema.
-      const changed = original.replace('type Query', '"Entry points of the shop." type Query');
+      // (Query already has a description: it is replaced, as a type may have only one.)
+      const changed = original.replace(/(?:"{3}[^"]*"{3}\s*|"[^"\n]*"\s*)?type Query\b/, '"Entry points of the shop." type Query');
       expect(changed).not.toBe(original);
       await replaceFile(stack.supergraphPath, changed);
       await until(() => stack.gateway.supergraphId() !== servedAtStart);

@@ -104,7 +104,7 @@ describe('the error catalogue (README "Error codes")', () => {
     const emitted = [...literals].filter(([literal]) => !excluded.has(literal) && !NOT_OURS.test(literal));
     const missing = emitted
       .filter(([code]) => !named.has(code))
-      .map(([code, files]) => `${code} (in ${files.join(', ')}) is missing from README.md's "Error codes" table: add a row with its HTTP status, where it comes from, what it means and what a client should do`);
+      .map(([code, files]) => `${code} (in ${files.join(', ')}) is missing from README.md's "Error codes" table: add a row with its HTTP status, where it comes from, what it means and what a client should do (an environment variable's name belongs in the Configuration table instead)`);
     expect(missing).toEqual([]);
 
     const emittedCodes = new Set(emitted.map(([code]) => code));

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort } from '@shop/test-support';
 import { CliError, describeFailure, EXIT } from '../src/index.ts';
 
 // Each case starts a CLI process (tsx compiles on every start); on a loaded CI machine that is well
@@ -28,6 +28,21 @@ function run(script: string, args: string[], env: Record<string, string> = {}): 
       { cwd: repo, env: { PATH: process.env.PATH ?? '', ...env } },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
+  });
+}
+
+/**
+ * A loopback port that was free a moment ago. Not @shop/test-support's: that package depends on
+ * the tools (and so on this kit), and a test dependency back would be a cycle.
+ */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
 }
 

@@ -52,10 +52,10 @@ const schemaProjects = {
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/generated/**', '**/dist/**', '.data/**'] },
-  { files: ['**/*.{js,ts}'], ...js.configs.recommended },
-  ...tseslint.configs.recommended.map((config) => ({ files: ['**/*.{js,ts}'], ...config })),
+  { files: ['**/*.{js,ts,tsx}'], ...js.configs.recommended },
+  ...tseslint.configs.recommended.map((config) => ({ files: ['**/*.{js,ts,tsx}'], ...config })),
   {
-    files: ['**/*.{js,ts}'],
+    files: ['**/*.{js,ts,tsx}'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'off',

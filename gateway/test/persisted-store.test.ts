@@ -220,6 +220,28 @@ describe('redis store', () => {
     expect((await store.load()).clientsByName.has('acme')).toBe(true);
   });
 
+  it("keeps a client's manifests from before Redis lost its data until that client's are published again, and never revives a client", async () => {
+    const prefix = `test:pq:${randomUUID()}:`;
+    prefixes.push(prefix);
+    const store = createRedisStore(TEST_REDIS_URL, { prefix });
+    open.push(store);
+    await store.putClient(client('acme', null));
+    await store.putClient(client('web', null));
+    await store.publishManifest('acme', 'catalog', [GET_PRODUCT, TOP]);
+    await store.publishManifest('web', 'app', [ME]);
+    await store.load();
+    await redis.del(...(await redis.keys(`${prefix}*`)));
+    // Published again as `npm run pq` does, one change at a time: the client first.
+    await store.putClient(client('acme', null));
+    const between = await store.load();
+    expect([...between.clientsByName.keys()]).toEqual(['acme']);
+    expect([...between.operations.get('acme')!.keys()].sort()).toEqual([GET_PRODUCT.id, TOP.id].sort());
+    expect(between.operations.has('web')).toBe(false);
+    // Its manifest published again: that is what counts now.
+    await store.publishManifest('acme', 'catalog', [TOP]);
+    expect([...(await store.load()).operations.get('acme')!.keys()]).toEqual([TOP.id]);
+  });
+
   it('notices a Redis that lost its data and was written back to the version it had, while no poll saw it empty', async () => {
     const prefix = `test:pq:${randomUUID()}:`;
     prefixes.push(prefix);

@@ -60,6 +60,9 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
   /** Version of the data the last `load` returned, so `watch` started after it misses nothing. */
   let loadedVersion: number | null = null;
   let loadedStamp: string | null = null;
+  /** The manifests last loaded (raw fields), and those loaded before Redis lost its data, once it has. */
+  let loadedManifests: Record<string, string> = {};
+  let manifestsBeforeLoss: Record<string, string> | null = null;
 
   async function exec(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
     const replies = await multi.exec();
@@ -68,6 +71,23 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
       if (error) throw error;
       return value;
     });
+  }
+
+  /**
+   * After Redis lost its data, clients and manifests are published again one change at a time
+   * (`npm run pq`: the client, then its manifest). A client that is back but whose manifests are
+   * not yet keeps the manifests loaded before the loss, so its calls are not refused in between.
+   * Only manifests: a client that is not published again stays gone (a revoked key is not revived).
+   */
+  function withManifestsBeforeLoss(clients: Record<string, string>, manifests: Record<string, string>): Record<string, string> {
+    if (!manifestsBeforeLoss) return manifests;
+    const clientOf = (field: string) => field.slice(0, field.indexOf('/'));
+    const republished = new Set(Object.keys(manifests).map(clientOf));
+    const kept = Object.entries(manifestsBeforeLoss).filter(([field]) => {
+      const client = clientOf(field);
+      return client in clients && !republished.has(client);
+    });
+    return { ...manifests, ...Object.fromEntries(kept) };
   }
 
   /** Every change bumps the version in the same transaction as the write, then tells the other replicas. */
@@ -105,6 +125,10 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
       const [version, clients, manifests, stamp] = (await redis.run((client) =>
         exec(client.multi().get(keys.version).hgetall(keys.clients).hgetall(keys.manifests).get(keys.stamp)),
       )) as [string | null, Record<string, string>, Record<string, string>, string | null];
+      // The version only grows, and a change always writes a new stamp: lower, or the same with another stamp, is a Redis that lost its data.
+      const lost =
+        loadedVersion !== null && loadedVersion > 0 && (version === null || Number(version) < loadedVersion || (Number(version) === loadedVersion && stamp !== loadedStamp));
+      if (lost) manifestsBeforeLoss ??= loadedManifests;
       if (version === null && loadedVersion !== null && loadedVersion > 0) {
         // Every change bumps the version, so data once loaded cannot lose it by being unpublished:
         // this Redis restarted without persistence or was flushed. Serving nothing would refuse
@@ -115,9 +139,10 @@ export function createRedisStore(redisUrl: string, options: RedisStoreOptions = 
         );
       }
       const records = Object.entries(clients).map(([name, json]) => parseStored(clientRecordSchema, json, `Redis ${keys.clients} field ${JSON.stringify(name)}`));
-      const snapshot = buildSnapshot(records, parseManifests(manifests));
+      const snapshot = buildSnapshot(records, parseManifests(withManifestsBeforeLoss(clients, manifests)));
       loadedVersion = Number(version ?? 0);
       loadedStamp = stamp;
+      loadedManifests = manifests;
       return snapshot;
     },
 

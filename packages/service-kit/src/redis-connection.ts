@@ -82,6 +82,10 @@ export function openRedis(url: string, options: RedisConnectionOptions): RedisCo
     // Commands cut off by a lost connection were already answered by their fallback (or timed
     // out); sending them again later would count a rate-limit hit twice.
     autoResendUnfulfilledCommands: false,
+    // ioredis' own re-SUBSCRIBE after a reconnect leaves its promise unhandled: one that timed out
+    // (a Redis still slow after a restart) would be an unhandled rejection, which ends a Node
+    // process. The subscriber (persisted/redis-store.ts) subscribes again itself on 'ready'.
+    autoResubscribe: false,
     enableAutoPipelining: options.autoPipelining ?? false,
   });
 

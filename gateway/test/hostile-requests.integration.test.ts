@@ -378,7 +378,7 @@ async function knownGoodAnswers(url: string): Promise<void> {
 }
 
 describe('hostile requests', () => {
-  it('the known 500s (and uncoded 400s) are coded 400s: an unknown operationName, variables 100,000 deep, a subscription, malformed persisted queries', async () => {
+  it('the known 500s (and uncoded 400s) are coded 400s: an unknown operationName, variables 100,000 deep, a subscription, malformed persisted queries, a list size no Int holds', async () => {
     for (const gateway of [stack.gateway, production]) {
       const unknown = await send(gateway.url, 'POST', '', { 'content-type': 'application/json' }, JSON.stringify({ query: '{ topProducts(first: 1) { upc } }', operationName: 'Missing' }));
       expect(unknown.status).toBe(400);
@@ -411,6 +411,23 @@ describe('hostile requests', () => {
       const [good, bad] = JSON.parse(batch.text) as Array<{ data?: unknown; errors?: Array<{ extensions: { code: string } }> }>;
       expect(good?.data).toEqual({ topProducts: [{ upc: expect.any(String) }] });
       expect(bad?.errors?.[0]?.extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+
+      // Found by a 20,000-case run: a list size no Int can hold made the cost estimate Infinity, which
+      // the cost histogram refused with a 500 before Apollo could refuse the variable.
+      for (const first of [1e308, 2 ** 31, 2.5]) {
+        const users = 'query Users($first: Int) { users(first: $first) { id reviews { body } } }';
+        const huge = await send(gateway.url, 'POST', '', { 'content-type': 'application/json' }, JSON.stringify({ query: users, variables: { first } }));
+        expect(huge.status).toBe(400);
+        expect(JSON.parse(huge.text)).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
+      }
+
+      // Found by a 20,000-case run: a NUL in a string argument, which PostgreSQL text cannot hold, was an uncoded error.
+      for (const variables of [{ search: '\u0000' }, { category: 'a\u0000b' }]) {
+        const products = 'query Products($search: String, $category: String) { products(first: 2, search: $search, category: $category) { edges { node { upc } } } }';
+        const nul = await send(gateway.url, 'POST', '', { 'content-type': 'application/json' }, JSON.stringify({ query: products, variables }));
+        expect(nul.status).toBe(200);
+        expect(JSON.parse(nul.text)).toMatchObject({ data: { products: null }, errors: [{ path: ['products'], message: expect.stringContaining('NUL'), extensions: { code: 'BAD_USER_INPUT' } }] });
+      }
 
       const query = 'query Product($upc: String!) { product(upc: $upc) { upc } }';
       for (const deep of [nested(100_000, 'object'), nested(100_000, 'array'), nested(33, 'array')]) {

@@ -78,6 +78,8 @@ export function operationVariables(
 
 /** Mutations cost more than reads: they write and usually cannot be retried freely. */
 const MUTATION_BASE_COST = 10;
+/** The largest value of GraphQL's Int (32-bit signed). */
+const GRAPHQL_MAX_INT = 2 ** 31 - 1;
 
 /**
  * The static cost of an operation, before it runs: objects cost 1, scalars 0 (unless @cost
@@ -116,7 +118,9 @@ export function estimateCost(
     const sizing = directives.listSizes.get(coordinate);
     for (const name of sizing?.slicingArguments ?? []) {
       const value = argumentValue(field, name, args);
-      if (typeof value === 'number' && value >= 0) return value;
+      // Only what GraphQL's Int can hold: anything else (1e308, 2.5) is refused when the variables
+      // are coerced, after this estimate, and must not size a list meanwhile.
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= GRAPHQL_MAX_INT) return value;
     }
     return sizing?.assumedSize ?? defaultListSize;
   };
@@ -162,5 +166,6 @@ export function estimateCost(
   };
 
   const base = operation.operation === 'mutation' ? MUTATION_BASE_COST * operation.selectionSet.selections.length : 0;
-  return base + selectionCost(operation.selectionSet, root, new Set());
+  // Deeply nested large lists can exceed a double: a cost is a finite number (metrics refuse Infinity).
+  return Math.min(base + selectionCost(operation.selectionSet, root, new Set()), Number.MAX_SAFE_INTEGER);
 }

@@ -85,6 +85,18 @@ describe('formatDatabaseErrors', () => {
     });
   });
 
+  it("answers a value PostgreSQL cannot store (a NUL) as the request's fault, not the database's", () => {
+    for (const sqlstate of ['22021', '22P05']) {
+      const error = new GraphQLError('x', { path: ['products'], originalError: serverError(sqlstate, 'invalid byte sequence for encoding "UTF8": 0x00') });
+      expect(format(error.toJSON(), error)).toMatchObject({
+        message: expect.stringContaining('NUL'),
+        path: ['products'],
+        extensions: { code: 'BAD_USER_INPUT', reason: 'unstorable_character' },
+      });
+      expect(classifyDatabaseError(error)).toBeNull();
+    }
+  });
+
   it("keeps the application's own code even when it wraps a socket error (not this subgraph's database)", () => {
     const refused = new TypeError('fetch failed', { cause: socketError('ECONNREFUSED') });
     const error = new GraphQLError('x', {

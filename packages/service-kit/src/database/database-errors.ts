@@ -129,17 +129,38 @@ function wrapped(value: object): unknown[] {
  * outermost first, so the most specific layer that knows wins.
  */
 export function classifyDatabaseError(error: unknown): DatabaseFault | null {
+  return firstInChain(error, classifyOne);
+}
+
+/** The first non-null `pick` of `error` and what it wraps, outermost first. */
+function firstInChain<T>(error: unknown, pick: (value: object) => T | null): T | null {
   const seen = new Set<unknown>();
   const queue: unknown[] = [error];
   while (queue.length > 0 && seen.size < 32) {
     const value = queue.shift();
     if (value === null || typeof value !== 'object' || seen.has(value)) continue;
     seen.add(value);
-    const fault = classifyOne(value);
-    if (fault) return fault;
+    const found = pick(value);
+    if (found !== null) return found;
     queue.push(...wrapped(value));
   }
   return null;
+}
+
+/**
+ * SQLSTATEs of a value the client sent that PostgreSQL cannot store or compare: a NUL character
+ * (`\u0000`, which text cannot hold) or one outside the database's encoding. The request is at
+ * fault, not the database: BAD_USER_INPUT, and the database stays up.
+ */
+const UNSTORABLE_INPUT = new Set(['22021', '22P05']);
+
+function isUnstorableInput(error: unknown): boolean {
+  return (
+    firstInChain(error, (value) => {
+      const code = (value as { code?: unknown }).code;
+      return typeof code === 'string' && UNSTORABLE_INPUT.has(code) ? true : null;
+    }) ?? false
+  );
 }
 
 /** What the client is told: no address, no driver message; what happened and that a retry may work. */
@@ -161,6 +182,14 @@ export function formatDatabaseErrors(service: string): (formatted: GraphQLFormat
     // (orders' PRODUCTS_UNAVAILABLE around a refused call to products is not orders' database).
     const code = formatted.extensions?.code;
     if (code !== undefined && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    if (isUnstorableInput(error)) {
+      return {
+        message: 'A value in the request contains a character that cannot be stored or searched (such as a NUL, \\u0000): remove it.',
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: 'BAD_USER_INPUT', reason: 'unstorable_character' },
+      };
+    }
     const fault = classifyDatabaseError(error);
     if (!fault) return formatted;
     return {

@@ -11,6 +11,18 @@ import { migrationsDir, SUBGRAPHS } from '../src/subgraphs.ts';
 let dataDir: string | undefined;
 let running: EmbeddedPostgres | undefined;
 
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } finally {
+    client.release();
+  }
+}
+
 afterAll(async () => {
   await running?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -51,6 +63,37 @@ describe('embedded Postgres (PGlite over sockets)', () => {
       await expect(pool.query(`INSERT INTO reviews (body, rating, author_id, product_upc) VALUES ('x', 0, 1, 'u')`)).rejects.toThrow(/reviews_rating_check/);
     } finally {
       await pool.end();
+    }
+
+    // Writes and reads of different shapes from many connections at once, in and outside
+    // transactions, with failures among them: each extended-protocol exchange (Parse/Bind/Execute/Sync) must
+    // keep the session to itself, and a failed one must not stall the queue (pglite#1046).
+    const writers = new pg.Pool({ connectionString: running.urls.reviews, max: 16 });
+    try {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 400 }, (_, i) =>
+          i % 4 === 0
+            ? writers.query(`INSERT INTO reviews (body, rating, author_id, product_upc) VALUES ($1, $2, $3, $4)`, [`w${i}`, 1 + (i % 5), i, `p${i}`])
+            : i % 4 === 1
+              ? inTransaction(writers, (client) => client.query('UPDATE reviews SET body = body WHERE author_id = $1 AND body LIKE $2', [i - 1, 'w%']))
+              : i % 4 === 2
+                ? writers.query(`INSERT INTO reviews (body, rating, author_id, product_upc) VALUES ($1, 0, $2, 'u')`, [`bad${i}`, i])
+                : writers.query<{ v: string }>('SELECT $1::text || $2::text AS v', [`a${i}`, 'b']),
+        ),
+      );
+      const unexpected = outcomes.flatMap((o, i) =>
+        (i % 4 === 2) === (o.status === 'rejected') ? [] : [`${i}: ${o.status === 'rejected' ? String(o.reason) : 'a bad rating was accepted'}`],
+      );
+      expect(unexpected).toEqual([]);
+      for (const [i, o] of outcomes.entries()) {
+        if (i % 4 === 2) expect(String((o as PromiseRejectedResult).reason)).toMatch(/reviews_rating_check/);
+        if (i % 4 === 3) expect((o as PromiseFulfilledResult<pg.QueryResult<{ v: string }>>).value.rows[0]!.v).toBe(`a${i}b`);
+      }
+      const { rows } = await writers.query<{ n: string }>(`SELECT count(*) AS n FROM reviews WHERE body LIKE 'w%'`);
+      expect(Number(rows[0]!.n)).toBe(100);
+      await writers.query(`DELETE FROM reviews WHERE body LIKE 'w%'`);
+    } finally {
+      await writers.end();
     }
 
     await running.stop();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { mapSubgraphs, SUBGRAPHS, type SubgraphName } from '../subgraphs.ts';
+import { installSessionQueue } from './session-queue.ts';
 
 export interface EmbeddedPostgresOptions {
   /** Each subgraph's data lives in `<dataDir>/<name>` and persists across restarts. */
@@ -22,8 +23,9 @@ export interface EmbeddedPostgresOptions {
   basePort?: number;
   /**
    * Socket connections accepted per instance (default 32). PGlite runs one query at a time
-   * whatever this is; the server queues them (and keeps a connection's transaction together),
-   * so this only has to exceed what the pools of all clients may open.
+   * whatever this is; the server queues them (keeping a connection's extended-protocol exchange
+   * and its transaction together, see session-queue.ts), so this only has to exceed what the
+   * pools of all clients may open.
    */
   maxConnections?: number;
   /** Log the socket server's protocol handling (noisy). */
@@ -64,6 +66,7 @@ async function startInstance(
     maxConnections: opts.maxConnections ?? 32,
     ...(opts.debug ? { debug: true } : {}),
   });
+  installSessionQueue(server, db);
   try {
     await server.start();
   } catch (error) {

@@ -322,7 +322,15 @@ export const gatewayEnv = z
         ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'set either AUTH_JWKS_URL or AUTH_JWT_SECRET, not both' });
       }
     } else if (production && !config.AUTH_JWT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'is required in production (or AUTH_JWT_SECRET); the built-in development secret is public' });
+      // NODE_ENV unset is production: `node gateway/dist/main.js` as documented must not trust the published secret.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWKS_URL'],
+        message:
+          'is required in production (NODE_ENV unset or production): set AUTH_JWKS_URL, AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE ' +
+          '(your identity provider), or AUTH_JWT_SECRET with AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE; the built-in development ' +
+          'secret is public and only NODE_ENV=development or test accepts it',
+      });
     } else if (production) {
       // Every service holding the secret can sign with it: without iss and aud, its tokens would be accepted here.
       for (const key of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {

@@ -10,6 +10,8 @@ const run = promisify(execFile);
 const SECRET = {
   INTERNAL_SIGNING_KEY: '{"crv":"Ed25519","d":"FMUFunQpTlIjDzgqjY1ONEDk9_yTc0CRZC_mx6dHblg","x":"X0QWUNYi7Qxhg6cnbsKAyKKsVATCf_nWL-yuqqSTnsA","kty":"OKP"}',
   INTERNAL_SIGNING_KEY_ID: 'config-test',
+  // These tests describe the development defaults; NODE_ENV unset is production (its own test below).
+  NODE_ENV: 'development',
 };
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -121,6 +123,15 @@ describe('gateway configuration', () => {
     expect(error.message).toMatch(/RESPONSE_CACHE: .*\(got "disk"\)/);
     expect(error.message).toMatch(/REDIS_URL: expected a redis:\/\/ URL/);
     expect(error.message).toMatch(/WORKERS: expected a positive integer/);
+  });
+
+  it('is production when NODE_ENV is unset: refuses to start without authentication settings, naming them', () => {
+    const { NODE_ENV: _development, ...keysOnly } = SECRET;
+    const message = configError(keysOnly).message;
+    expect(message).toMatch(/AUTH_JWKS_URL: is required in production \(NODE_ENV unset or production\)/);
+    for (const variable of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_JWT_SECRET', 'NODE_ENV=development']) expect(message).toContain(variable);
+    const config = loadGatewayConfig({ ...keysOnly, AUTH_JWT_SECRET: 's'.repeat(40), AUTH_JWT_ISSUER: 'https://id.example/', AUTH_JWT_AUDIENCE: 'shop-api' });
+    expect(config).toMatchObject({ NODE_ENV: 'production', EXPLORER: false, SHUTDOWN_DELAY_MS: 5000 });
   });
 
   it('refuses the public development secret in production', () => {

@@ -13,7 +13,8 @@ const KEYS = {
   INTERNAL_SIGNING_KEY: '{"crv":"Ed25519","d":"FMUFunQpTlIjDzgqjY1ONEDk9_yTc0CRZC_mx6dHblg","x":"X0QWUNYi7Qxhg6cnbsKAyKKsVATCf_nWL-yuqqSTnsA","kty":"OKP"}',
   INTERNAL_SIGNING_KEY_ID: 'defaults-test',
 };
-const defaults = loadGatewayConfig(KEYS);
+// Development: the limits' defaults do not depend on NODE_ENV, and production would also want authentication settings.
+const defaults = loadGatewayConfig({ ...KEYS, NODE_ENV: 'development' });
 const budgets = JSON.parse(readFileSync(new URL('../../tools/explain/budgets/operations.json', import.meta.url), 'utf8')) as {
   operations: Array<{ name: string; body?: string }>;
 };

@@ -94,7 +94,7 @@ describe('the retry budget', () => {
 });
 
 describe('resilience settings', () => {
-  const key = generateStackTrust().gatewayEnv;
+  const key = { ...generateStackTrust().gatewayEnv, NODE_ENV: 'test' };
 
   it('has defaults, takes per-subgraph overrides and names bad ones', () => {
     const config = loadGatewayConfig({ ...key, SUBGRAPH_RESILIENCE_OVERRIDES: '{"inventory": {"timeoutMs": 2000, "retries": 0}}' });
@@ -134,7 +134,7 @@ describe('resilience settings', () => {
 describe('the subgraph fetch layers', () => {
   it('give every caller sharing a deduplicated fetch its failure, after one call', async () => {
     const hanging = await startHangingSubgraph();
-    const config = loadGatewayConfig({ ...generateStackTrust().gatewayEnv, SUBGRAPH_TIMEOUT_MS: '200' });
+    const config = loadGatewayConfig({ ...generateStackTrust().gatewayEnv, NODE_ENV: 'test', SUBGRAPH_TIMEOUT_MS: '200' });
     const transport = subgraphTransport({ connections: 4, timeoutMs: 60_000 });
     const resilience = resilientFetches({
       settingsOf: (name) => subgraphResilience(config, name),
@@ -177,6 +177,7 @@ describe('the subgraph fetch layers', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
     const config = loadGatewayConfig({
       ...generateStackTrust().gatewayEnv,
+      NODE_ENV: 'test',
       SUBGRAPH_TIMEOUT_MS: '300',
       SUBGRAPH_RETRIES: '0',
       SUBGRAPH_BREAKER_WINDOW: '2',

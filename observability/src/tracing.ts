@@ -31,7 +31,8 @@ export const tracingEnv = z.object({
   OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).optional(),
   /** Share of new traces that are sampled; a request arriving with a parent keeps its parent's decision. */
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0, 'expected a ratio from 0 to 1').max(1, 'expected a ratio from 0 to 1').default(1),
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  // Unset is production, as for every service (service-kit's env.nodeEnv).
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
 });
 export type TracingEnv = z.infer<typeof tracingEnv>;
 

@@ -62,5 +62,10 @@ export const env = {
       .string({ message: 'expected a secret of at least 32 characters (e.g. `openssl rand -hex 32`)' })
       .min(32, 'expected a secret of at least 32 characters (e.g. `openssl rand -hex 32`)'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  nodeEnv: () => z.enum(['development', 'test', 'production']).default('development'),
+  /**
+   * Unset means production: a service started the way a deployment starts it (`node dist/main.js`,
+   * an image) must never fall back to development behaviour (stack traces, introspection, the
+   * published development secret). `npm start` and the tests ask for development or test explicitly.
+   */
+  nodeEnv: () => z.enum(['development', 'test', 'production']).default('production'),
 };

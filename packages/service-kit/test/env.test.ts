@@ -7,9 +7,10 @@ describe('loadConfig', () => {
   const schema = subgraphEnv(4001);
   const secret = generateStackTrust().subgraphEnv('accounts');
 
-  it('applies defaults and coerces numbers', () => {
+  it('applies defaults and coerces numbers; NODE_ENV unset is production', () => {
     const config = loadConfig(schema, { ...secret, DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' });
-    expect(config).toMatchObject({ PORT: 4001, HOST: '127.0.0.1', DATABASE_POOL_MAX: 10, NODE_ENV: 'development' });
+    expect(config).toMatchObject({ PORT: 4001, HOST: '127.0.0.1', DATABASE_POOL_MAX: 10, NODE_ENV: 'production' });
+    expect(loadConfig(schema, { ...secret, DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', NODE_ENV: 'development' }).NODE_ENV).toBe('development');
   });
 
   it('reports every bad variable by name, with what it expects and what it got', () => {

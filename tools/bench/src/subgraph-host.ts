@@ -54,7 +54,8 @@ async function hostShop(): Promise<Hosted> {
   const trust = stackTrustFrom(JSON.parse(process.env.BENCH_TRUST) as Parameters<typeof stackTrustFrom>[0]);
   const subgraphs = await startSubgraphsInProcess(
     databaseUrls,
-    { LOG_LEVEL: 'warn', REQUIRE_SIGNATURE: process.env.REQUIRE_SIGNATURE ?? 'true' },
+    // Development explicitly (unset is production): the peer gateways run against REQUIRE_SIGNATURE=false, which production refuses.
+    { LOG_LEVEL: 'warn', NODE_ENV: 'development', REQUIRE_SIGNATURE: process.env.REQUIRE_SIGNATURE ?? 'true' },
     logger,
     (name) => trust.subgraphEnv(name),
   );

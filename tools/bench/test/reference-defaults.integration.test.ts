@@ -43,7 +43,7 @@ beforeAll(async () => {
       done();
     },
   });
-  const config = loadGatewayConfig({ ...generateStackTrust().gatewayEnv, SUPERGRAPH_PATH: supergraphPath, HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0' });
+  const config = loadGatewayConfig({ ...generateStackTrust().gatewayEnv, NODE_ENV: 'development', SUPERGRAPH_PATH: supergraphPath, HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0' });
   gateway = await startGateway(config, createLogger('gateway', 'info', lines));
 });
 afterAll(async () => {

@@ -100,6 +100,8 @@ export async function startChaosStack(options: StackOptions): Promise<ChaosStack
         // As replicas would: used internal-token nonces are shared in Redis.
         REDIS_URL: redis.url,
         ...trust.subgraphEnv(name),
+        // Unset NODE_ENV is production; the chaos run signs its load with the development secret.
+        NODE_ENV: 'development',
         LOG_LEVEL: options.logLevel,
       },
     });
@@ -124,6 +126,7 @@ export async function startChaosStack(options: StackOptions): Promise<ChaosStack
       APOLLO_TELEMETRY_DISABLED: 'true',
       ...GATEWAY_SETTINGS,
       ...trust.gatewayEnv,
+      NODE_ENV: 'development',
       LOG_LEVEL: options.logLevel,
     },
   });

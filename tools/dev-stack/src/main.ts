@@ -30,6 +30,12 @@ const stackEnv = z.object({
   /** The gateway's internal metrics listener (on 127.0.0.1), which Prometheus scrapes; `off`: none. The gateway validates it. */
   METRICS_PORT: z.string().default('9464'),
   LOG_LEVEL: env.logLevel(),
+  /**
+   * Every service's NODE_ENV. The services default to production when it is unset; `npm start` is
+   * the developer's command, so it asks for development (the built-in token secret, introspection,
+   * stack traces) unless told otherwise.
+   */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
 });
 
 await runService('stack', async () => {
@@ -118,6 +124,7 @@ await runService('stack', async () => {
             DATABASE_URL: databaseUrls[name],
             PRODUCTS_SUBGRAPH_URL: routing.get('products')?.href ?? '',
             ...trust.subgraphEnv(name),
+            NODE_ENV: config.NODE_ENV,
             LOG_LEVEL: config.LOG_LEVEL,
           },
         });
@@ -128,7 +135,7 @@ await runService('stack', async () => {
       entry: gatewayEntry,
       nodeFlags: gatewayNodeFlags(process.env),
       healthUrl: `http://127.0.0.1:${config.PORT}/ready`,
-      env: { PORT: String(config.PORT), METRICS_PORT: config.METRICS_PORT, SUPERGRAPH_PATH: supergraphPath, ...trust.gatewayEnv, LOG_LEVEL: config.LOG_LEVEL },
+      env: { PORT: String(config.PORT), METRICS_PORT: config.METRICS_PORT, SUPERGRAPH_PATH: supergraphPath, ...trust.gatewayEnv, NODE_ENV: config.NODE_ENV, LOG_LEVEL: config.LOG_LEVEL },
     });
   }
 });

@@ -1,35 +1,9 @@
-// First: tracing must be set up before the service's modules load.
-import '@shop/observability/register';
-import cluster from 'node:cluster';
-import { createLogger } from '@shop/observability';
-import { runService } from '@shop/service-kit';
-import { loadGatewayConfig, type GatewayConfig } from './config.ts';
-import { startGateway } from './server.ts';
-import { runWorkers } from './workers.ts';
+// The gateway's entry point (`node gateway/dist/main.js`, the image, `npm start`). First the node
+// flags (the heap cap, from GATEWAY_HEAP_MB): they must be given when the process starts, so a
+// process without them starts itself again with them (service-kit's node-flags.ts). Only then is the gateway
+// loaded, by a dynamic import: a static one would load it, and its tracing, in the process that
+// is about to be replaced.
+// The kit's subpath, not its index: this process must load nothing but Node's built-ins before the re-exec.
+import { runWithNodeFlags } from '@shop/service-kit/node-flags';
 
-const primaryConfig = cluster.isPrimary ? loadPrimaryConfig() : null;
-if (primaryConfig && primaryConfig.WORKERS > 1) {
-  await runWorkers(primaryConfig, createLogger('gateway', primaryConfig.LOG_LEVEL));
-} else {
-  await runService('gateway', async () => {
-    const config = loadGatewayConfig();
-    const logger = createLogger('gateway', config.LOG_LEVEL);
-    return {
-      service: await startGateway(config, logger),
-      logger,
-      shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
-      // The drain, then Apollo, the subgraph pool and Redis (each bounded), with room to spare.
-      closeTimeoutMs: config.DRAIN_TIMEOUT_MS + 10_000,
-    };
-  });
-}
-
-/** WORKERS and the metrics listener, validated with the rest of the configuration (a bad value exits 78 like any other). */
-function loadPrimaryConfig(): GatewayConfig | null {
-  try {
-    return loadGatewayConfig();
-  } catch {
-    // runService reports the configuration error and exits 78.
-    return null;
-  }
-}
+if (runWithNodeFlags('gateway')) await import('./serve.ts');

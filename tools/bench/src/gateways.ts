@@ -29,6 +29,10 @@ export const GATEWAYS: GatewaySpec[] = [
   { id: 'hive', label: '@graphql-hive/gateway', entry: entry('./peers/hive-gateway.ts'), env: { INBOUND_DEDUP: 'false' }, identity: false },
   { id: 'hive-dedup', label: '@graphql-hive/gateway, inbound dedup', entry: entry('./peers/hive-gateway.ts'), env: { INBOUND_DEDUP: 'true' }, identity: false },
   { id: 'ours', label: 'ours (defaults)', entry: OURS, nodeFlags: OURS_FLAGS, env: {}, identity: true },
+  // As a deployment starts it, `node gateway/dist/main.js` with no flags: the entry applies them itself (on Node 20 through a supervising parent, counted in the process tree).
+  { id: 'ours-plain-node', label: 'ours, plain node (entry applies its flags)', entry: OURS, env: {}, identity: true },
+  // What the documented deployment ran before the entry applied its flags: no heap cap.
+  { id: 'ours-uncapped', label: 'ours, no heap cap (GATEWAY_HEAP_MB=0)', entry: OURS, env: { GATEWAY_HEAP_MB: '0' }, identity: true },
   { id: 'ours-nodedup', label: 'ours, inbound dedup off', entry: OURS, nodeFlags: OURS_FLAGS, env: { INBOUND_DEDUP: 'false' }, identity: true },
   {
     id: 'ours-nodedup-all',

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 /**
@@ -17,14 +19,21 @@ export function bundleService(packageDir: string): Promise<string> {
 }
 
 /**
- * One TypeScript entry module and the workspace code it imports, as one ES module at `outfile`,
+ * One TypeScript entry module and the workspace code it imports, as an ES module at `outfile` (the
+ * code of its dynamic imports in chunks beside it),
  * which must sit in `dist/` of the package the entry belongs to (dependencies resolve from there).
  */
 export async function bundleEntry(entry: string, outfile: string): Promise<string> {
   const packageDir = dirname(dirname(outfile));
-  await build({
+  const result = await build({
     entryPoints: [entry],
-    outfile,
+    // Code splitting: a dynamic import is its own file, loaded only when it runs. The gateway's
+    // entry applies its node flags before it imports the service (packages/service-kit/src/node-flags.ts); in
+    // one file, the service's npm imports would be hoisted and loaded first.
+    outdir: dirname(outfile),
+    entryNames: basename(outfile, '.js'),
+    chunkNames: '[name]-[hash]',
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -33,7 +42,19 @@ export async function bundleEntry(entry: string, outfile: string): Promise<strin
     sourcemap: 'linked',
     logLevel: 'warning',
     plugins: [dependenciesStayExternal(packageDir, dirname(outfile))],
+    write: false,
   });
+  // Each file written whole, then renamed into place: several builds of one service may run at
+  // once (test files, npm start), and a process starting meanwhile must never read a half-written
+  // file. Chunks first, the entry last, so the entry never names a chunk not yet there.
+  await mkdir(dirname(outfile), { recursive: true });
+  const entryPath = resolve(outfile);
+  const files = [...result.outputFiles].sort((a, b) => Number(a.path === entryPath) - Number(b.path === entryPath));
+  for (const file of files) {
+    const temporary = `${file.path}.${process.pid}.${randomUUID()}.tmp`;
+    await writeFile(temporary, file.contents);
+    await rename(temporary, file.path);
+  }
   return outfile;
 }
 

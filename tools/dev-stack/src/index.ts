@@ -1,3 +1,3 @@
 export { bundleEntry, bundleService } from './bundle.ts';
-export { gatewayNodeFlags, heapEnv } from './heap.ts';
+export { gatewayNodeFlags } from './heap.ts';
 export { Supervisor, type ServiceSpec } from './supervisor.ts';

@@ -18,11 +18,13 @@ export function traceBatch<T>(loader: string, size: number, fn: () => Promise<T>
 
 /**
  * Counts one SQL statement for the current request and lists it in the call report; returns
- * the function to call when it completes. The statement's span is Prisma's (db_query).
+ * the function to call when it completes (null when no call report is collected), or undefined
+ * when no request is being served. The statement's span is Prisma's (db_query).
  */
-export function sqlStatementStarted(text: string): ((failed: boolean) => void) | null {
+export function sqlStatementStarted(text: string): ((failed: boolean) => void) | null | undefined {
   const scope = currentScope();
-  if (!scope) return null;
+  // Outside any request (a service's background work): undefined, so that the caller can tell.
+  if (!scope) return undefined;
   scope.sqlStatements += 1;
   if (!scope.report) return null;
   const startedAt = now();

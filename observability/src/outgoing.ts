@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind } from '@opentelemetry/api';
-import { tracer } from './http-tracing.ts';
+import type { CallReport } from './graphql-plugin.ts';
+import { BAGGAGE, tracer } from './http-tracing.ts';
 import { currentScope, now, recordedSpan } from './request-scope.ts';
 
 /**
@@ -12,7 +13,20 @@ export function tracedCall<T>(target: string, send: (headers: Record<string, str
   const startedAt = now();
   return tracer.startActiveSpan(`fetch ${target}`, { kind: SpanKind.CLIENT, attributes: { 'graphql.subgraph.name': target } }, async (span) => {
     const headers: Record<string, string> = {};
-    propagation.inject(context.active(), headers);
+    let active = context.active();
+    if (scope?.report) {
+      // The called service reports its own calls (SQL, batches) too, placed on this request's timeline.
+      const baggage = propagation.getBaggage(active) ?? propagation.createBaggage();
+      const offsetMs = (scope.offsetMs + now() - scope.startedAt).toFixed(3);
+      active = propagation.setBaggage(active, baggage.setEntry(BAGGAGE.callReport, { value: '1' }).setEntry(BAGGAGE.callOffsetMs, { value: offsetMs }));
+    }
+    propagation.inject(active, headers);
     return recordedSpan(span, scope, { kind: 'fetch', name: target }, startedAt, () => send(headers));
   });
+}
+
+/** Moves the call report a service called with tracedCall sent back (its answer's extensions) into this request's. */
+export function adoptCallReport(extensions: Record<string, unknown> | undefined): void {
+  const report = extensions?.callReport as CallReport | undefined;
+  if (report?.calls) currentScope()?.report?.push(...report.calls);
 }

@@ -99,7 +99,7 @@ describe('seed', () => {
     const soldOut = await count(urls.inventory, 'inventory_items WHERE quantity = 0');
     expect(soldOut).toBeGreaterThan(0);
     const statuses = await queryRows<{ status: string }>(urls.orders, 'SELECT DISTINCT status::text AS status FROM orders ORDER BY 1');
-    expect(statuses.map((s) => s.status)).toEqual(['CANCELLED', 'DELIVERED', 'PAID', 'PENDING', 'SHIPPED']);
+    expect(statuses.map((s) => s.status)).toEqual(['CANCELLED', 'CONFIRMED', 'DELIVERED', 'PAID', 'SHIPPED']);
   });
 
   it('lines up ids across the five databases', async () => {

@@ -56,6 +56,7 @@ export {
   loadTypeDefs,
   startDatabaseSubgraph,
   startSubgraphServer,
+  type BackgroundWorker,
   type ContextResolver,
   type DatabaseSubgraph,
   subgraphEnv,

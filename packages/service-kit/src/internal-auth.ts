@@ -311,7 +311,7 @@ function refused(code: string, message: string): HttpError {
 export interface StackTrust {
   /** The gateway's private key (JWK JSON) and key id. */
   gateway: { privateKey: string; keyId: string; publicJwk: JWK };
-  /** Orders' own key, for its price look-ups at products. */
+  /** Orders' own key, for its price look-ups at products and its stock reservations at inventory. */
   orders: { privateKey: string; keyId: string; publicJwk: JWK };
   /** INTERNAL_SIGNING_KEY(_ID) for the gateway. */
   gatewayEnv: Record<string, string>;
@@ -321,7 +321,7 @@ export interface StackTrust {
 
 /**
  * Fresh key pairs for a whole stack on one machine (`npm start`, tests, tools): the gateway's,
- * trusted by every subgraph, and orders', trusted by products only (for prices).
+ * trusted by every subgraph, and orders', trusted by products (for prices) and inventory (for stock) only.
  */
 export function generateStackTrust(): StackTrust {
   const suffix = randomUUID().slice(0, 8);
@@ -344,7 +344,7 @@ export function stackTrustFrom(keys: { gateway: { privateKey: string; keyId: str
     gatewayEnv: { INTERNAL_SIGNING_KEY: gateway.privateKey, INTERNAL_SIGNING_KEY_ID: gateway.keyId },
     subgraphEnv(name) {
       const trusted: TrustedKeys = { [GATEWAY_ISSUER]: { keys: [gateway.publicJwk] } };
-      if (name === 'products') trusted.orders = { keys: [orders.publicJwk] };
+      if (name === 'products' || name === 'inventory') trusted.orders = { keys: [orders.publicJwk] };
       return {
         INTERNAL_TRUSTED_KEYS: JSON.stringify(trusted),
         ...(name === 'orders' ? { INTERNAL_SIGNING_KEY: orders.privateKey, INTERNAL_SIGNING_KEY_ID: orders.keyId } : {}),

@@ -311,7 +311,18 @@ export interface SubgraphModule<Client extends PrismaLike, Loaders, Shape extend
   /** Environment variables of this subgraph only, validated with every subgraph's. */
   env?: Shape;
   /** Context parts of this subgraph only, made once at start from its configuration. */
-  context?: (config: z.infer<SubgraphEnvWith<Shape>>) => Extra;
+  context?: (config: z.infer<SubgraphEnvWith<Shape>>, logger: Logger) => Extra;
+  /**
+   * Work the subgraph does on its own besides answering requests (e.g. relaying an outbox),
+   * started once it serves and stopped before its database closes.
+   */
+  worker?: (parts: { config: z.infer<SubgraphEnvWith<Shape>>; prisma: Client; logger: Logger; metrics: ServiceMetrics; context: Extra }) => BackgroundWorker;
+}
+
+/** A subgraph's own background work (see SubgraphModule.worker). */
+export interface BackgroundWorker {
+  /** Finishes the round in progress, starts no other; resolves when nothing more will run. */
+  stop(): Promise<void>;
 }
 
 export interface Subgraph<Client, Shape extends z.ZodRawShape> {
@@ -343,14 +354,23 @@ export function defineSubgraph<
   const common = (config: Config) => config as SubgraphEnv;
   const typeDefs = loadTypeDefs(module.schema);
 
-  const start = (config: Config, logger: Logger = createLogger(name, common(config).LOG_LEVEL)) => {
-    const extra = module.context ? module.context(config) : ({} as Extra);
-    return startDatabaseSubgraph(name, common(config), logger, PrismaClient, (prisma) => ({
+  const start = async (config: Config, logger: Logger = createLogger(name, common(config).LOG_LEVEL)): Promise<DatabaseSubgraph<Client>> => {
+    const extra = module.context ? module.context(config, logger) : ({} as Extra);
+    const service = await startDatabaseSubgraph(name, common(config), logger, PrismaClient, (prisma) => ({
       name,
       typeDefs,
       resolvers: resolvers as ResolverMap<SubgraphContext<Client, Loaders, Extra>>,
       createContext: (identity): SubgraphContext<Client, Loaders, Extra> => ({ ...extra, identity, prisma, loaders: loaders(prisma) }),
     }));
+    if (!module.worker) return service;
+    const worker = module.worker({ config, prisma: service.db.prisma, logger, metrics: service.metrics, context: extra });
+    return {
+      ...service,
+      async close() {
+        await worker.stop();
+        await service.close();
+      },
+    };
   };
 
   return {

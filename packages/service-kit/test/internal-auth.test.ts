@@ -81,7 +81,7 @@ describe('internal tokens', () => {
     expect(await refusal(products({ ...forProducts, token: await orders.sign(forProducts, { userId: null, scopes: ['orders:write'] }) }))).toBe(
       'INTERNAL_CLAIMS_NOT_ALLOWED',
     );
-    // Only products trusts orders' key.
+    // Only products and inventory trust orders' key.
     expect(await refusal(verifierFor('orders')({ ...request, token: await orders.sign(request, user) }))).toBe('INTERNAL_TOKEN_INVALID');
   });
 

@@ -1,9 +1,12 @@
 import { SUBGRAPHS, dropDatabase, isSeeded, prepareDatabases, seed, subgraphDatabaseUrls, withDatabase, type SubgraphName } from '@shop/db';
 import { runDatabaseName } from './servers.ts';
 
-/** Creates (when missing) and migrates the five databases, and seeds them unless that was done before. */
-export async function seededDatabases(urls: Record<SubgraphName, string>): Promise<void> {
-  await prepareDatabases(urls);
+/**
+ * Creates (when missing; `createDatabases: false` for embedded PGlite, whose one database exists)
+ * and migrates the five databases, and seeds them unless that was done before.
+ */
+export async function seededDatabases(urls: Record<SubgraphName, string>, options: { createDatabases?: boolean } = {}): Promise<void> {
+  await prepareDatabases(urls, options);
   if (!(await isSeeded(urls))) await seed(urls);
 }
 

@@ -30,21 +30,30 @@ export async function startSubgraphsInProcess(
   envOf: (name: SubgraphName) => Record<string, string> = () => ({}),
 ): Promise<InProcessSubgraphs> {
   const base = (name: SubgraphName) => ({ PORT: '0', DATABASE_POOL_MAX: '5', ...env, ...envOf(name), DATABASE_URL: databaseUrls[name] });
-  // Products first: orders needs its URL for prices.
-  const productsService = await products.start(loadConfig(products.env, base('products')), logger);
-  const others = await Promise.allSettled([
-    accounts.start(loadConfig(accounts.env, base('accounts')), logger),
+  // Products and inventory first: orders calls them for prices and stock.
+  const first = await Promise.allSettled([
+    products.start(loadConfig(products.env, base('products')), logger),
     inventory.start(loadConfig(inventory.env, base('inventory')), logger),
-    reviews.start(loadConfig(reviews.env, base('reviews')), logger),
-    orders.start(loadConfig(orders.env, { ...base('orders'), PRODUCTS_SUBGRAPH_URL: productsService.url }), logger),
   ]);
-  const failed = others.find((result) => result.status === 'rejected');
+  const [productsStarted, inventoryStarted] = first;
+  const others =
+    productsStarted.status === 'fulfilled' && inventoryStarted.status === 'fulfilled'
+      ? await Promise.allSettled([
+          accounts.start(loadConfig(accounts.env, base('accounts')), logger),
+          reviews.start(loadConfig(reviews.env, base('reviews')), logger),
+          orders.start(
+            loadConfig(orders.env, { ...base('orders'), PRODUCTS_SUBGRAPH_URL: productsStarted.value.url, INVENTORY_SUBGRAPH_URL: inventoryStarted.value.url }),
+            logger,
+          ),
+        ])
+      : [];
+  const failed = [...first, ...others].find((result) => result.status === 'rejected');
   if (failed) {
     // The ones that did start would hold their ports and pools open.
-    await Promise.all([productsService, ...others.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))].map((s) => s.close()));
+    await Promise.all([...first, ...others].flatMap((r) => (r.status === 'fulfilled' ? [r.value.close()] : [])));
     throw failed.reason;
   }
-  const [accountsService, inventoryService, reviewsService, ordersService] = others.map(
+  const [productsService, inventoryService, accountsService, reviewsService, ordersService] = [...first, ...others].map(
     (r) => (r as PromiseFulfilledResult<DatabaseSubgraph<unknown>>).value,
   );
   const services = {

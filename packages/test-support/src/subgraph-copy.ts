@@ -28,7 +28,7 @@ export async function startSubgraphCopy(
     NODE_ENV: 'test',
     ...stack.trust.subgraphEnv(name),
     DATABASE_URL: inject('databaseUrls')[name],
-    ...(name === 'orders' ? { PRODUCTS_SUBGRAPH_URL: stack.subgraphUrls.products } : {}),
+    ...(name === 'orders' ? { PRODUCTS_SUBGRAPH_URL: stack.subgraphUrls.products, INVENTORY_SUBGRAPH_URL: stack.subgraphUrls.inventory } : {}),
   };
   const subgraph = MODULES[name] as (typeof MODULES)['accounts'];
   const logger = createLogger(`${name}-copy`, process.env.TEST_LOG_LEVEL ?? 'silent');

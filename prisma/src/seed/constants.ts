@@ -31,7 +31,7 @@ export type Category = (typeof CATEGORIES)[number];
 
 export const WAREHOUSES = ['AMS-1', 'FRA-1', 'FRA-2', 'DUB-1', 'WAW-1'] as const;
 
-export const ORDER_STATUSES = ['PENDING', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
+export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'REJECTED', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 // UPC-A: number system digit + 5-digit manufacturer + 5-digit item + check digit. All seeded

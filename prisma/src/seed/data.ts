@@ -168,7 +168,7 @@ function requestHash(lines: readonly { productUpc: string; quantity: number }[])
 function orderStatus(rng: Rng, createdAt: Date): OrderStatus {
   const age = SEED_END - createdAt.getTime();
   if (rng.chance(0.05)) return 'CANCELLED';
-  if (age < 3 * DAY) return rng.weighted([['PENDING', 1], ['PAID', 2]] as const);
+  if (age < 3 * DAY) return rng.weighted([['CONFIRMED', 1], ['PAID', 2]] as const);
   if (age < 10 * DAY) return rng.weighted([['PAID', 1], ['SHIPPED', 3]] as const);
   if (age < 30 * DAY) return rng.weighted([['SHIPPED', 1], ['DELIVERED', 3]] as const);
   return 'DELIVERED';

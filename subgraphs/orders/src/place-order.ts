@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { GraphQLError } from 'graphql';
 import { badInput } from '@shop/service-kit';
-import { Prisma, type Order, type OrderLine, type PrismaClient } from './generated/prisma/client.ts';
+import { Prisma, type Order, type OrderLine, type PrismaClient, type StockCommand } from './generated/prisma/client.ts';
 import type { PriceCatalog } from './price-catalog.ts';
+import type { StockShortage } from './stock/inventory-stock.ts';
+import type { StockRelay } from './stock/stock-relay.ts';
 
 const placeOrderArgs = z.object({
   idempotencyKey: z
@@ -41,24 +43,28 @@ export function requestHash(lines: PlaceOrderArgs['input']['lines']): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
+export interface OrderServices {
+  prices: PriceCatalog;
+  relay: StockRelay;
+}
+
 /**
- * Places an order exactly once per (user, idempotencyKey). The unique index on that pair is
- * the arbiter: of concurrent retries, one insert wins and the others read the winner's order.
+ * Places an order exactly once per (user, idempotencyKey) and reserves its stock. The unique index
+ * on that pair is the arbiter: of concurrent retries, one insert wins and the others read the
+ * winner's order. The order and its RESERVE command (the outbox) are written in one transaction,
+ * then relayed to inventory at once; if that fails, the relay worker's sweep delivers it later,
+ * so an order written is never left without its decision.
  */
-export async function placeOrder(
-  prisma: PrismaClient,
-  prices: PriceCatalog,
-  userId: number,
-  rawArgs: unknown,
-): Promise<OrderWithLines> {
+export async function placeOrder(prisma: PrismaClient, services: OrderServices, userId: number, rawArgs: unknown): Promise<OrderWithLines> {
   const { idempotencyKey, input } = parsePlaceOrderArgs(rawArgs);
   const hash = requestHash(input.lines);
   const byKey = { userId_idempotencyKey: { userId, idempotencyKey } };
+  const withCommands = { lines: true, stockCommands: { where: { doneAt: null } } } as const;
 
-  const existing = await prisma.order.findUnique({ where: byKey, include: { lines: true } });
-  if (existing) return sameRequestOrThrow(existing, hash);
+  const existing = await prisma.order.findUnique({ where: byKey, include: withCommands });
+  if (existing) return settle(prisma, services.relay, sameRequestOrThrow(existing, hash));
 
-  const priceByUpc = await prices(input.lines.map((line) => line.upc));
+  const priceByUpc = await services.prices(input.lines.map((line) => line.upc));
   const unknown = input.lines.filter((line) => !priceByUpc.has(line.upc)).map((line) => line.upc);
   if (unknown.length > 0) {
     throw badInput(`No product with upc ${unknown.join(', ')}.`, 'PRODUCT_NOT_FOUND', { upcs: unknown });
@@ -66,20 +72,53 @@ export async function placeOrder(
   const lines = input.lines.map((line) => ({ productUpc: line.upc, quantity: line.quantity, unitPrice: priceByUpc.get(line.upc)! }));
   const total = lines.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0);
 
+  let order: PlacedOrder;
   try {
-    return await prisma.order.create({
-      data: { userId, idempotencyKey, requestHash: hash, total, lines: { create: lines } },
-      include: { lines: true },
+    order = await prisma.order.create({
+      data: { userId, idempotencyKey, requestHash: hash, total, lines: { create: lines }, stockCommands: { create: { kind: 'RESERVE' } } },
+      include: withCommands,
     });
   } catch (error) {
     if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') throw error;
-    const winner = await prisma.order.findUnique({ where: byKey, include: { lines: true } });
+    const winner = await prisma.order.findUnique({ where: byKey, include: withCommands });
     if (!winner) throw error;
-    return sameRequestOrThrow(winner, hash);
+    order = sameRequestOrThrow(winner, hash);
   }
+  return settle(prisma, services.relay, order);
 }
 
-function sameRequestOrThrow(order: OrderWithLines, hash: string): OrderWithLines {
+type PlacedOrder = OrderWithLines & { stockCommands: StockCommand[] };
+
+/**
+ * Answers with the order's decision: a PENDING order's RESERVE is relayed now (inventory answers a
+ * repeat with its first decision); a REJECTED order is the OUT_OF_STOCK error. While inventory
+ * cannot answer, the order is returned PENDING: it is written, and the sweep will decide it.
+ */
+async function settle(prisma: PrismaClient, relay: StockRelay, order: PlacedOrder): Promise<OrderWithLines> {
+  let current: OrderWithLines = order;
+  const reserve = order.stockCommands.find((command) => command.kind === 'RESERVE');
+  if (order.status === 'PENDING' && reserve) {
+    const lines = order.lines.map((line) => ({ upc: line.productUpc, quantity: line.quantity }));
+    const result = await relay.relay(prisma, reserve, 'inline', lines);
+    if (result.ok) {
+      const decided = result.outcome.status === 'RESERVED' ? 'CONFIRMED' : result.outcome.status === 'REJECTED' ? 'REJECTED' : order.status;
+      current = { ...order, status: decided, shortages: result.outcome.status === 'REJECTED' ? (result.outcome.shortages as unknown as Prisma.JsonValue) : order.shortages };
+    }
+  }
+  if (current.status === 'REJECTED') throw outOfStock(current);
+  return current;
+}
+
+function outOfStock(order: OrderWithLines): GraphQLError {
+  const shortages = (Array.isArray(order.shortages) ? order.shortages : []) as unknown as StockShortage[];
+  const detail = shortages.map((s) => `${s.upc} (${s.requested} asked, ${s.available} available)`).join(', ');
+  return new GraphQLError(
+    `Not enough stock for ${detail || 'this order'}. The order is REJECTED and nothing was reserved; order fewer units or later, with a new idempotencyKey.`,
+    { extensions: { code: 'OUT_OF_STOCK', orderId: String(order.id), shortages } },
+  );
+}
+
+function sameRequestOrThrow<T extends OrderWithLines>(order: T, hash: string): T {
   if (order.requestHash === hash) return order;
   throw new GraphQLError(
     'This idempotencyKey was already used for a different order. Use a new key for a new order.',

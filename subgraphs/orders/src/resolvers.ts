@@ -1,6 +1,7 @@
 import { DateTimeScalar, forbidden, pageSize, parseIntId, requireScope, unauthenticated } from '@shop/service-kit';
 import type { Order } from './generated/prisma/client.ts';
 import type { Resolvers } from './generated/resolvers.ts';
+import { cancelOrder } from './cancel-order.ts';
 import { placeOrder, type OrderWithLines } from './place-order.ts';
 
 export const resolvers: Resolvers = {
@@ -30,10 +31,15 @@ export const resolvers: Resolvers = {
     },
   },
   Mutation: {
-    placeOrder: (_root, args, { identity, prisma, prices }) => {
+    placeOrder: (_root, args, { identity, prisma, prices, relay }) => {
       if (identity.userId === null) throw unauthenticated('Sign in to place an order.');
       requireScope(identity, 'orders:write');
-      return placeOrder(prisma, prices, identity.userId, args);
+      return placeOrder(prisma, { prices, relay }, identity.userId, args);
+    },
+    cancelOrder: (_root, args, { identity, prisma, relay }) => {
+      if (identity.userId === null) throw unauthenticated('Sign in to cancel an order.');
+      requireScope(identity, 'orders:write');
+      return cancelOrder(prisma, relay, identity.userId, args.id);
     },
   },
 };

@@ -123,6 +123,8 @@ export function operationMix(options: { runId: string; tokens: string[] }): Oper
     },
   };
 
+  const outOfStock = (answer: { errors?: Array<{ extensions?: Record<string, unknown> }> }) =>
+    answer.errors?.some((e) => e.extensions?.code === 'OUT_OF_STOCK') ?? false;
   let orders = 0;
   const placeOrder: Operation = {
     name: 'placeOrder',
@@ -138,13 +140,16 @@ export function operationMix(options: { runId: string; tokens: string[] }): Oper
       };
     },
     missing(answer) {
+      // OUT_OF_STOCK is a whole answer: the order was decided (REJECTED), nothing is missing.
+      if (outOfStock(answer)) return new Set();
       const order = answer.data?.placeOrder;
-      // The total is the products subgraph's prices: orders cannot place an order without them.
+      // The total is the products subgraph's prices: orders cannot place an order without them. An
+      // order answered PENDING (inventory down) is whole too: it is written, and decided later.
       return isObj(order) && order.id != null && order.total != null ? new Set() : new Set(this.parts);
     },
     acknowledged(answer, request) {
       const order = answer.data?.placeOrder;
-      return isObj(order) && order.id != null ? request.idempotencyKey : undefined;
+      return (isObj(order) && order.id != null) || outOfStock(answer) ? request.idempotencyKey : undefined;
     },
   };
 

@@ -97,6 +97,7 @@ export async function startChaosStack(options: StackOptions): Promise<ChaosStack
         PORT: String(ports[name]),
         DATABASE_URL: databases.urls[name],
         PRODUCTS_SUBGRAPH_URL: subgraphUrls.products,
+        INVENTORY_SUBGRAPH_URL: subgraphUrls.inventory,
         // As replicas would: used internal-token nonces are shared in Redis.
         REDIS_URL: redis.url,
         ...trust.subgraphEnv(name),

@@ -123,6 +123,7 @@ await runService('stack', async () => {
             PORT: url.port,
             DATABASE_URL: databaseUrls[name],
             PRODUCTS_SUBGRAPH_URL: routing.get('products')?.href ?? '',
+            INVENTORY_SUBGRAPH_URL: routing.get('inventory')?.href ?? '',
             ...trust.subgraphEnv(name),
             NODE_ENV: config.NODE_ENV,
             LOG_LEVEL: config.LOG_LEVEL,

@@ -9,17 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { EXIT, runCli, unavailable } from '@shop/cli-kit';
-import { createLogger } from '@shop/observability';
+import { createLogger, formatCallReport } from '@shop/observability';
 import { env, loadConfig } from '@shop/service-kit';
 import { LOCAL_POSTGRES_URL } from '@shop/test-support';
 import { createRunDatabases, startInProcessSupergraph } from '@shop/test-support/harness';
-import { checkBudget, readBudgets } from './budgets-file.ts';
-import { runWithCallReport } from './call-report-client.ts';
+import { checkBudget, readBudgets, runBudgeted } from './budgets-file.ts';
 
-const USAGE = 'npm run budgets [-- budgets.json ...] (default tools/explain/budgets/operations.json)';
+const USAGE = 'npm run budgets [-- [--explain] budgets.json ...] (default tools/explain/budgets/operations.json; --explain prints each call report)';
 
 await runCli('budgets', async (argv) => {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, explain: { type: 'boolean' } } });
   if (values.help) {
     console.log(`usage: ${USAGE}`);
     return EXIT.ok;
@@ -53,9 +52,11 @@ await runCli('budgets', async (argv) => {
   try {
     const gateway = await supergraph.startGateway();
     console.log(`${'operation'.padEnd(32)} ${'fetches'.padStart(9)} ${'SQL'.padStart(9)}`);
+    const earlier = new Map<string, unknown>();
     for (const budget of budgets) {
-      const { report, errors } = await runWithCallReport(gateway.url, { document: budget.document, variables: budget.variables });
+      const { report, errors } = await runBudgeted(gateway.url, budget, earlier);
       const result = checkBudget(budget, report, errors);
+      if (values.explain && report) console.log(`${formatCallReport(report)}\n`);
       if (!result.ok) failed += 1;
       const cell = (used: number, max: number) => `${used}/${max}`.padStart(9);
       console.log(

@@ -3,6 +3,7 @@ import { CALL_REPORT_HEADER, type CallReport } from '@shop/observability';
 
 export interface ReportedResponse {
   status: number;
+  data: unknown;
   errors: Array<{ message: string }>;
   report: CallReport | null;
 }
@@ -25,12 +26,12 @@ export async function runWithCallReport(
     body: JSON.stringify(body),
   });
   const text = await response.text();
-  let json: { errors?: Array<{ message: string }>; extensions?: { callReport?: CallReport } };
+  let json: { data?: unknown; errors?: Array<{ message: string }>; extensions?: { callReport?: CallReport } };
   try {
     json = JSON.parse(text) as typeof json;
   } catch {
     // Something answers there, but not a GraphQL server: a wrong port or path.
     throw unavailable(`${gatewayUrl} did not answer with GraphQL JSON (HTTP ${response.status}); is that the gateway's /graphql URL?`);
   }
-  return { status: response.status, errors: json.errors ?? [], report: json.extensions?.callReport ?? null };
+  return { status: response.status, data: json.data ?? null, errors: json.errors ?? [], report: json.extensions?.callReport ?? null };
 }

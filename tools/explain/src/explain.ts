@@ -12,7 +12,7 @@ import { env, loadConfig } from '@shop/service-kit';
 import { EXIT, missingInput, parseJson, runCli, unavailable, usageError } from '@shop/cli-kit';
 import { runWithCallReport } from './call-report-client.ts';
 
-const USAGE = 'npm run explain -- <file.graphql | persisted query sha256> [--variables JSON] [--operation-name NAME] [--url URL] [--json]';
+const USAGE = 'npm run explain -- <file.graphql | persisted query sha256> [--variables JSON] [--operation-name NAME] [--token JWT] [--url URL] [--json]';
 
 await runCli('explain', async (argv) => {
   const { positionals, values } = parseArgs({
@@ -23,6 +23,8 @@ await runCli('explain', async (argv) => {
       url: { type: 'string' },
       'operation-name': { type: 'string' },
       json: { type: 'boolean' },
+      /** A bearer token (e.g. from `npm run token`), for operations that need a signed-in user such as placeOrder. */
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,7 +53,7 @@ await runCli('explain', async (argv) => {
     persistedId,
     operationName: values['operation-name'],
     variables: variables as Record<string, unknown> | undefined,
-  }).catch((error: unknown) => {
+  }, values.token ? { authorization: `Bearer ${values.token}` } : {}).catch((error: unknown) => {
     if (error instanceof Error && error.message === 'fetch failed') {
       throw unavailable(`cannot reach the gateway at ${url}: is it running? Start it with npm start, or set GATEWAY_URL / --url.`);
     }

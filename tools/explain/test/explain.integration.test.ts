@@ -4,8 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BENCHMARK_QUERY_FILE } from '@shop/test-support';
 import { startTestStack, type TestStack } from '@shop/test-support/stack';
-import { checkBudget, readBudgets } from '../src/budgets-file.ts';
-import { runWithCallReport } from '../src/call-report-client.ts';
+import { checkBudget, readBudgets, runBudgeted } from '../src/budgets-file.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -36,8 +35,9 @@ describe('npm run explain', () => {
 describe('operation budgets', () => {
   it('holds every budgeted operation within its budget, and flags one that costs more', async () => {
     const budgets = await readBudgets(fileURLToPath(new URL('../budgets/operations.json', import.meta.url)));
+    const earlier = new Map<string, unknown>();
     for (const budget of budgets) {
-      const { report, errors } = await runWithCallReport(stack.gatewayUrl, { document: budget.document, variables: budget.variables });
+      const { report, errors } = await runBudgeted(stack.gatewayUrl, budget, earlier);
       expect(checkBudget(budget, report, errors), budget.name).toMatchObject({ ok: true });
       // A budget one below what the operation costs is a regression.
       const tighter = { ...budget, maxSqlStatements: report!.totals!.sqlStatements - 1 };

@@ -4,8 +4,10 @@ import { sqlStatementStarted } from '@shop/observability';
 
 /** Live counters of a pool's SQL traffic; tests and metrics read them. */
 export interface SqlStats {
-  /** SQL statements sent to the server since start (BEGIN/COMMIT included). */
+  /** SQL statements sent for requests since start (BEGIN/COMMIT included): what "SQL per operation" counts. */
   statements: number;
+  /** SQL statements sent by the service's own background work (e.g. an outbox sweep), outside any request. */
+  backgroundStatements: number;
 }
 
 export interface CountingPoolOptions {
@@ -37,7 +39,7 @@ const CLIENT_TIMEOUT_MARGIN_MS = 1000;
  * transaction control alike, which is what "SQL statements per request" means.
  */
 export function createCountingPool(connectionString: string, options: CountingPoolOptions): { pool: pg.Pool; stats: SqlStats } {
-  const stats: SqlStats = { statements: 0 };
+  const stats: SqlStats = { statements: 0, backgroundStatements: 0 };
   const { statementTimeoutMs, onError } = options;
   const pool = new pg.Pool({
     connectionString,
@@ -71,9 +73,10 @@ export function createCountingPool(connectionString: string, options: CountingPo
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      stats.statements += 1;
       // Also attributed to the request being served, for per-operation counts and the call report.
       const done = sqlStatementStarted(statementText(args[0]));
+      if (done === undefined) stats.backgroundStatements += 1;
+      else stats.statements += 1;
       const finished = (error: unknown) => {
         done?.(Boolean(error));
         failed(error);

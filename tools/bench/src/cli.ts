@@ -135,7 +135,7 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
           }
           runs.set(spec.id, [...(runs.get(spec.id) ?? []), result]);
           console.log(
-            `  ${scenario.id.padEnd(10)} round ${round} ${spec.id.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}  rss ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MB`,
+            `  ${scenario.id.padEnd(10)} round ${round} ${spec.id.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}  rss ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MB${result.peakPssBytes === null ? '' : `  pss ${(result.peakPssBytes / 2 ** 20).toFixed(0)} MB`}`,
           );
         }
       }
@@ -243,6 +243,7 @@ function summarize(runs: RunResult[]): Partial<Row> {
   return {
     ...median,
     peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
+    peakPssBytes: runs.some((r) => r.peakPssBytes === null) ? null : Math.max(...runs.map((r) => r.peakPssBytes!)),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
     rounds: runs.map((r) => r.requestsPerSecond),
   };

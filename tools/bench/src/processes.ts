@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pidtree from 'pidtree';
 import pidusage from 'pidusage';
@@ -119,6 +120,12 @@ async function stopChild(child: ChildProcess, message?: object): Promise<void> {
 
 export interface ResourceSample {
   peakRssBytes: number;
+  /**
+   * Peak proportional set size of the tree (Linux, /proc/<pid>/smaps_rollup; null elsewhere): pages
+   * shared by several processes, such as the node binary of a supervising parent and of its child,
+   * are counted once in all, as a cgroup's memory limit counts them; RSS counts them in each.
+   */
+  peakPssBytes: number | null;
   /** CPU time of the process tree over the window, as a percentage of one core. */
   cpuPercent: number;
 }
@@ -126,12 +133,16 @@ export interface ResourceSample {
 /** Samples a process and its descendants (worker processes) until stopped. */
 export function sampleResources(pid: number, intervalMs = 250): { stop(): Promise<ResourceSample> } {
   let peakRss = 0;
+  let peakPss: number | null = null;
   const started = performance.now();
   const cpuByPid = new Map<number, { first: number; last: number }>();
   const sample = async () => {
     const pids = await pidtree(pid, { root: true }).catch(() => [pid]);
     const stats = await pidusage(pids).catch(() => ({}) as Record<string, pidusage.Status>);
     let rss = 0;
+    // A descendant that exited since pidtree looked has nothing left to count; no reading of the root: not Linux.
+    const pss = await Promise.all(pids.map(pssBytes));
+    if (pss[pids.indexOf(pid)] != null) peakPss = Math.max(peakPss ?? 0, pss.reduce<number>((sum, bytes) => sum + (bytes ?? 0), 0));
     for (const [key, stat] of Object.entries(stats)) {
       if (!stat) continue;
       rss += stat.memory;
@@ -154,7 +165,14 @@ export function sampleResources(pid: number, intervalMs = 250): { stop(): Promis
       let cpuMs = 0;
       for (const { first, last } of cpuByPid.values()) cpuMs += last - first;
       pidusage.clear();
-      return { peakRssBytes: peakRss, cpuPercent: (cpuMs / elapsedMs) * 100 };
+      return { peakRssBytes: peakRss, peakPssBytes: peakPss, cpuPercent: (cpuMs / elapsedMs) * 100 };
     },
   };
+}
+
+/** A process's proportional set size in bytes, or null where /proc does not tell (not Linux, or it has exited). */
+async function pssBytes(pid: number): Promise<number | null> {
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => null);
+  const kib = rollup ? /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] : undefined;
+  return kib === undefined ? null : Number(kib) * 1024;
 }

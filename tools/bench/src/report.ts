@@ -81,16 +81,16 @@ export async function renderReport(input: {
       const rows = input.rows.filter((r) => r.set === set && r.scenario === scenario);
       const baseline = rows.find((r) => r.baseline)?.requestsPerSecond;
       lines.push(`### ${scenario}`, '');
-      lines.push('| gateway | req/s | x plain @apollo/gateway | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | CPU % | fetches/req alone | fetches/req loaded | SQL/req alone | SQL/req loaded | rounds req/s |');
-      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+      lines.push('| gateway | req/s | x plain @apollo/gateway | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | peak PSS MB | CPU % | fetches/req alone | fetches/req loaded | SQL/req alone | SQL/req loaded | rounds req/s |');
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
       for (const row of rows) {
         if (row.skipped) {
-          lines.push(`| ${row.label} | n/a: ${row.skipped.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | | | | | | | | | | | | |`);
+          lines.push(`| ${row.label} | n/a: ${row.skipped.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | | | | | | | | | | | | | |`);
           continue;
         }
         const ratio = baseline && row.requestsPerSecond !== undefined ? `${(row.requestsPerSecond / baseline).toFixed(2)}x` : '';
         lines.push(
-          `| ${row.label}${row.note ? ` (${row.note})` : ''} | ${num(row.requestsPerSecond)} | ${ratio} | ${num(row.p50, 1)} | ${num(row.p95, 1)} | ${num(row.p99, 1)} | ${row.errors ?? ''} | ${num((row.peakRssBytes ?? 0) / 2 ** 20)} | ${num(row.cpuPercent)} | ${num(row.singleFetches, 2)} | ${num(row.fetchesPerRequest, 2)} | ${row.singleSql == null ? '–' : num(row.singleSql, 2)} | ${row.sqlPerRequest == null ? '–' : num(row.sqlPerRequest, 2)} | ${(row.rounds ?? []).map((r) => r.toFixed(0)).join(', ')} |`,
+          `| ${row.label}${row.note ? ` (${row.note})` : ''} | ${num(row.requestsPerSecond)} | ${ratio} | ${num(row.p50, 1)} | ${num(row.p95, 1)} | ${num(row.p99, 1)} | ${row.errors ?? ''} | ${num((row.peakRssBytes ?? 0) / 2 ** 20)} | ${row.peakPssBytes == null ? '–' : num(row.peakPssBytes / 2 ** 20)} | ${num(row.cpuPercent)} | ${num(row.singleFetches, 2)} | ${num(row.fetchesPerRequest, 2)} | ${row.singleSql == null ? '–' : num(row.singleSql, 2)} | ${row.sqlPerRequest == null ? '–' : num(row.sqlPerRequest, 2)} | ${(row.rounds ?? []).map((r) => r.toFixed(0)).join(', ')} |`,
         );
       }
       lines.push('');

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { badInput, parseIntId } from '@shop/service-kit';
-import { Prisma, type PrismaClient } from './generated/prisma/client.ts';
+import type { PrismaClient } from './generated/prisma/client.ts';
 
 export type ReservationStatus = 'RESERVED' | 'REJECTED' | 'RELEASED';
 export interface StockLine {
@@ -46,9 +46,10 @@ export async function reserveStock(prisma: PrismaClient, rawOrderId: string, raw
   const upcs = lines.map((l) => l.upc);
   const quantities = lines.map((l) => l.quantity);
 
-  const decided = await readReservation(prisma, orderId);
-  if (decided) return sameLinesOrThrow(decided, orderId, lines);
-  if ((await shortagesOf(prisma, lines)).length === 0) {
+  const state = await readState(prisma, orderId, lines);
+  if (state.decided) return sameLinesOrThrow(state.decided, orderId, lines);
+  let shortages = state.shortages;
+  if (shortages.length === 0) {
     try {
       return await prisma.$transaction(async (tx) => {
         const inserted = await tx.$queryRaw<Array<{ order_id: number }>>`
@@ -64,32 +65,38 @@ export async function reserveStock(prisma: PrismaClient, rawOrderId: string, raw
         return { id: String(orderId), status: 'RESERVED' as const, shortages: [] };
       }, TRANSACTION_OPTIONS);
     } catch (error) {
-      if (error instanceof AlreadyDecided) return sameLinesOrThrow((await readReservation(prisma, orderId))!, orderId, lines);
+      if (error instanceof AlreadyDecided) return sameLinesOrThrow((await readState(prisma, orderId, lines)).decided!, orderId, lines);
       if (!(error instanceof ShortNow)) throw error;
+      shortages = (await readState(prisma, orderId, lines)).shortages;
     }
   }
   // Refused: the decision is kept, so a repeat is refused the same way; unless a concurrent
   // attempt for this order decided first, whose decision stands.
-  const shortages = await shortagesOf(prisma, lines);
   const refused = await prisma.$queryRaw<Array<{ order_id: number }>>`
     INSERT INTO stock_reservations (order_id, status, lines, shortages)
     VALUES (${orderId}, 'REJECTED', ${JSON.stringify(lines)}::jsonb, ${JSON.stringify(shortages)}::jsonb)
     ON CONFLICT (order_id) DO NOTHING RETURNING order_id`;
-  if (refused.length === 0) return sameLinesOrThrow((await readReservation(prisma, orderId))!, orderId, lines);
+  if (refused.length === 0) return sameLinesOrThrow((await readState(prisma, orderId, lines)).decided!, orderId, lines);
   return { id: String(orderId), status: 'REJECTED', shortages };
 }
 
 class AlreadyDecided extends Error {}
 class ShortNow extends Error {}
 
-/** The lines short of stock now (a plain read: a decision to refuse needs no lock). */
-async function shortagesOf(prisma: PrismaClient, lines: StockLine[]): Promise<StockShortage[]> {
-  const rows = await prisma.$queryRaw<Array<{ upc: string; quantity: number }>>`
-    SELECT upc, quantity FROM inventory_items WHERE upc = ANY(${lines.map((l) => l.upc)}::text[])`;
-  const available = new Map(rows.map((r) => [r.upc, r.quantity]));
-  return lines
+/**
+ * The order's decision if it has one, and the lines short of stock now, in one statement (a plain
+ * read: a decision to refuse needs no lock).
+ */
+async function readState(prisma: PrismaClient, orderId: number, lines: StockLine[]): Promise<{ decided: ReservationRow | undefined; shortages: StockShortage[] }> {
+  const [row] = await prisma.$queryRaw<Array<{ decided: ReservationRow | null; stock: Array<{ upc: string; quantity: number }> }>>`
+    SELECT
+      (SELECT json_build_object('status', status::text, 'lines', lines, 'shortages', shortages) FROM stock_reservations WHERE order_id = ${orderId}) AS decided,
+      (SELECT coalesce(json_agg(json_build_object('upc', upc, 'quantity', quantity)), '[]'::json) FROM inventory_items WHERE upc = ANY(${lines.map((l) => l.upc)}::text[])) AS stock`;
+  const available = new Map(row!.stock.map((r) => [r.upc, r.quantity]));
+  const shortages = lines
     .map((l) => ({ upc: l.upc, requested: l.quantity, available: available.get(l.upc) ?? 0 }))
     .filter((s) => s.available < s.requested);
+  return { decided: row!.decided ?? undefined, shortages };
 }
 
 /**
@@ -120,11 +127,6 @@ interface ReservationRow {
   status: ReservationStatus;
   lines: StockLine[];
   shortages: StockShortage[] | null;
-}
-
-async function readReservation(prisma: PrismaClient | Prisma.TransactionClient, orderId: number): Promise<ReservationRow | undefined> {
-  const [row] = await prisma.$queryRaw<ReservationRow[]>`SELECT status::text AS status, lines, shortages FROM stock_reservations WHERE order_id = ${orderId}`;
-  return row;
 }
 
 /** A decision answers a repeat of the same order only: an order's lines never change. */

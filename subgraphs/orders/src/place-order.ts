@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { GraphQLError } from 'graphql';
 import { badInput } from '@shop/service-kit';
-import { Prisma, type Order, type OrderLine, type PrismaClient, type StockCommand } from './generated/prisma/client.ts';
+import type { Order, OrderLine, Prisma, PrismaClient, StockCommand } from './generated/prisma/client.ts';
+import { insertOrder } from './order-insert.ts';
 import type { PriceCatalog } from './price-catalog.ts';
 import type { StockShortage } from './stock/inventory-stock.ts';
 import type { StockRelay } from './stock/stock-relay.ts';
@@ -72,18 +73,9 @@ export async function placeOrder(prisma: PrismaClient, services: OrderServices, 
   const lines = input.lines.map((line) => ({ productUpc: line.upc, quantity: line.quantity, unitPrice: priceByUpc.get(line.upc)! }));
   const total = lines.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0);
 
-  let order: PlacedOrder;
-  try {
-    order = await prisma.order.create({
-      data: { userId, idempotencyKey, requestHash: hash, total, lines: { create: lines }, stockCommands: { create: { kind: 'RESERVE' } } },
-      include: withCommands,
-    });
-  } catch (error) {
-    if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') throw error;
-    const winner = await prisma.order.findUnique({ where: byKey, include: withCommands });
-    if (!winner) throw error;
-    order = sameRequestOrThrow(winner, hash);
-  }
+  const inserted = await insertOrder(prisma, { userId, idempotencyKey, requestHash: hash, total, lines });
+  // Null: a concurrent call with this key wrote its order first; that one is the answer.
+  const order = inserted ?? sameRequestOrThrow(await prisma.order.findUniqueOrThrow({ where: byKey, include: withCommands }), hash);
   return settle(prisma, services.relay, order);
 }
 

@@ -65,6 +65,7 @@ const SCRIPTS = {
   bench: 'tools/bench/src/cli.ts',
   chaos: 'tools/chaos/src/cli.ts',
   'measure:stop': 'tools/dev-stack/src/measure-stop.ts',
+  'order-rush': 'tools/bench/src/order-rush.ts',
 } as const;
 
 let dir: string;
@@ -140,6 +141,15 @@ describe('a service that is not running: one line and exit 69', () => {
     expectOneLine(compose, 'compose', EXIT.unavailable, /Redis .* is unreachable/);
     expectOneLine(budgets, 'budgets', EXIT.unavailable, /cannot reach PostgreSQL at .* \(BUDGETS_DATABASE_URL\): is it running\?/);
     expectOneLine(bench, 'bench', EXIT.unavailable, /Cannot connect to postgres:\/\/.*ECONNREFUSED/);
+  });
+});
+
+describe('order-rush', () => {
+  it('without a gateway: one line and exit 69; a bad count: the usage and exit 64', async () => {
+    const url = `http://127.0.0.1:${closedPort}/graphql`;
+    const [down, badCount] = await Promise.all([run(SCRIPTS['order-rush'], ['--orders', '10'], { GATEWAY_URL: url }), run(SCRIPTS['order-rush'], ['--orders', '0'])]);
+    expectOneLine(down, 'order-rush', EXIT.unavailable, new RegExp(`cannot reach the gateway at ${url}: is it running\\?`));
+    expectOneLine(badCount, 'order-rush', EXIT.usage, /--orders: expected a whole number from 1 to 100000 .*usage: npm run order-rush/);
   });
 });
 

@@ -251,6 +251,7 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       // Not ready while the database is down; still alive (/health 200): a restart would not bring it back.
       notReadyReason: () => db.health.notReadyReason(),
     });
+    let closing: Promise<void> | undefined;
     running.metrics.observePool(db.pool);
     running.metrics.observeDatabase(db.health);
     if (nonceRedis) running.metrics.observeRedis(nonceRedis);
@@ -260,10 +261,12 @@ export async function startDatabaseSubgraph<Client extends { $disconnect(): Prom
       metrics: running.metrics,
       db,
       startDraining: () => running.startDraining(),
-      async close() {
-        await running.close();
-        await db.close();
-      },
+      // Once, whoever asks (a signal racing a test's or a tool's own shutdown): a second end() of the pool throws.
+      close: () =>
+        (closing ??= (async () => {
+          await running.close();
+          await db.close();
+        })()),
     };
   } catch (error) {
     await nonces.close();
@@ -364,12 +367,14 @@ export function defineSubgraph<
     }));
     if (!module.worker) return service;
     const worker = module.worker({ config, prisma: service.db.prisma, logger, metrics: service.metrics, context: extra });
+    let closing: Promise<void> | undefined;
     return {
       ...service,
-      async close() {
-        await worker.stop();
-        await service.close();
-      },
+      close: () =>
+        (closing ??= (async () => {
+          await worker.stop();
+          await service.close();
+        })()),
     };
   };
 

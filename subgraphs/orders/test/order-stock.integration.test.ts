@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productUpc, type SubgraphName } from '@shop/db';
 import { startEmbeddedPostgres } from '@shop/db/embedded';
 import { createLogger } from '@shop/observability';
+import { loadConfig } from '@shop/service-kit';
+import { inventory } from '@shop/subgraph-inventory';
 import type { RunningGateway } from '@shop/gateway';
 import { TEST_DATABASE_URL, tokenFor, until } from '@shop/test-support';
 import { createRunDatabases, seededDatabases, startInProcessSupergraph, type InProcessSupergraph } from '@shop/test-support/harness';
@@ -201,6 +203,45 @@ describe.each([
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(bad.errors?.[0]?.message).toMatch(/quantity must be 1 to 100000; reason must not be empty/);
   }, 60_000);
+
+  it('an order placed while inventory is down is PENDING, then decided by the relay once inventory is back; a cancel meanwhile wins', async () => {
+    const upc = productUpc(1505);
+    await setStock(upc, 3);
+    const inventoryUrl = new URL(supergraph.subgraphs.urls.inventory);
+    await supergraph.subgraphs.services.inventory.close();
+    let restarted: { close(): Promise<void> } | undefined;
+    try {
+      const run = `down-${Date.now()}`;
+      const kept = await place(9, upc, `${run}-kept`, 2);
+      const cancelled = await place(9, upc, `${run}-cancelled`, 1);
+      expect([kept.data?.placeOrder.status, cancelled.data?.placeOrder.status]).toEqual(['PENDING', 'PENDING']);
+      // Cancelled before inventory ever saw it: its RELEASE may be relayed before its RESERVE.
+      const cancel = await call<{ cancelOrder: { status: string } }>(CANCEL, { id: cancelled.data!.placeOrder.id }, await token(9));
+      expect(cancel.data?.cancelOrder.status).toBe('CANCELLED');
+
+      restarted = await inventory.start(
+        loadConfig(inventory.env, {
+          ...supergraph.trust.subgraphEnv('inventory'),
+          NODE_ENV: 'test',
+          HOST: inventoryUrl.hostname,
+          PORT: inventoryUrl.port,
+          DATABASE_URL: backend.urls.inventory,
+        }),
+        createLogger('inventory', 'silent'),
+      );
+      const statusOf = async (id: string) =>
+        (await ordersDb.query<{ status: string }>('SELECT status::text AS status FROM orders WHERE id = $1', [Number(id)])).rows[0]!.status;
+      await until(async () => (await statusOf(kept.data!.placeOrder.id)) === 'CONFIRMED', { timeoutMs: 30_000 });
+      await until(async () => (await ordersDb.query(`SELECT count(*)::int AS n FROM stock_commands WHERE done_at IS NULL`)).rows[0].n === 0, { timeoutMs: 30_000 });
+      expect(await statusOf(cancelled.data!.placeOrder.id)).toBe('CANCELLED');
+      // Two units for the kept order, none for the cancelled one, whichever of its commands came first.
+      expect(await stockOf(upc)).toBe(1);
+      const reservation = await inventoryDb.query('SELECT status::text AS status FROM stock_reservations WHERE order_id = $1', [Number(cancelled.data!.placeOrder.id)]);
+      expect(reservation.rows).toEqual([{ status: 'RELEASED' }]);
+    } finally {
+      await restarted?.close();
+    }
+  }, 90_000);
 
   it('reserveStock and releaseStock are not in the public API', async () => {
     const answer = await call('mutation { releaseStock(orderId: "1") { status } }', {}, await token(1));

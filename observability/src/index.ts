@@ -9,4 +9,4 @@ export { traceResolvers } from './trace-resolvers.ts';
 export { graphqlTelemetryPlugin, queryPlans, type CallReport } from './graphql-plugin.ts';
 export { DEFAULT_OTLP_ENDPOINT, exporterFromEnv, readTracingConfig, packageVersion, shutdownTracing, startTracing, tracingEnv, type Tracing, type TracingOptions } from './tracing.ts';
 export { formatCallReport } from './call-report-format.ts';
-export { adoptCallReport, tracedCall } from './outgoing.ts';
+export { adoptCallReport, tracedBackground, tracedCall, untraced } from './outgoing.ts';

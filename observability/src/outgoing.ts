@@ -1,4 +1,5 @@
-import { context, propagation, SpanKind } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { CallReport } from './graphql-plugin.ts';
 import { BAGGAGE, tracer } from './http-tracing.ts';
 import { currentScope, now, recordedSpan } from './request-scope.ts';
@@ -29,4 +30,28 @@ export function tracedCall<T>(target: string, send: (headers: Record<string, str
 export function adoptCallReport(extensions: Record<string, unknown> | undefined): void {
   const report = extensions?.callReport as CallReport | undefined;
   if (report?.calls) currentScope()?.report?.push(...report.calls);
+}
+
+/**
+ * Runs a service's own background work (not a request) as the root span of a trace of its own,
+ * e.g. one relay of an order's stock command, so its calls and SQL are one trace in Jaeger.
+ */
+export function tracedBackground<T>(name: string, attributes: Record<string, string | number>, work: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { root: true, attributes }, async (span) => {
+    try {
+      return await work();
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** Runs polling that finds nothing most of the time (an idle sweep's queries) without traces: a trace a second of nothing would bury the real ones. */
+export function untraced<T>(work: () => PromiseLike<T>): Promise<T> {
+  // Awaited inside: a lazy promise (Prisma's) starts its query only when awaited, which must happen in this context.
+  return context.with(suppressTracing(context.active()), async () => await work());
 }

@@ -93,7 +93,8 @@ async function settle(prisma: PrismaClient, relay: StockRelay, order: PlacedOrde
     const lines = order.lines.map((line) => ({ upc: line.productUpc, quantity: line.quantity }));
     const result = await relay.relay(prisma, reserve, 'inline', lines);
     if (result.ok) {
-      const decided = result.outcome.status === 'RESERVED' ? 'CONFIRMED' : result.outcome.status === 'REJECTED' ? 'REJECTED' : order.status;
+      // RELEASED: the order was cancelled meanwhile (its release reached inventory first).
+      const decided = result.outcome.status === 'RESERVED' ? 'CONFIRMED' : result.outcome.status === 'REJECTED' ? 'REJECTED' : 'CANCELLED';
       current = { ...order, status: decided, shortages: result.outcome.status === 'REJECTED' ? (result.outcome.shortages as unknown as Prisma.JsonValue) : order.shortages };
     }
   }

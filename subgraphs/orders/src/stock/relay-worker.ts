@@ -1,5 +1,5 @@
 import { Gauge } from 'prom-client';
-import type { Logger, ServiceMetrics } from '@shop/observability';
+import { tracedBackground, untraced, type Logger, type ServiceMetrics } from '@shop/observability';
 import type { BackgroundWorker } from '@shop/service-kit';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { StockRelay } from './stock-relay.ts';
@@ -35,19 +35,26 @@ export function startRelayWorker(prisma: PrismaClient, relay: StockRelay, metric
 
   const sweep = async (): Promise<number> => {
     const now = Date.now();
-    const due = await prisma.stockCommand.findMany({
+    const due = await untraced(() =>
+      prisma.stockCommand.findMany({
       where: { doneAt: null, nextAttemptAt: { lte: new Date(now) }, createdAt: { lte: new Date(now - options.graceMs) } },
       orderBy: { nextAttemptAt: 'asc' },
       take: options.batchSize,
-      select: { id: true, orderId: true, kind: true, attempts: true },
-    });
+        select: { id: true, orderId: true, kind: true, attempts: true },
+      }),
+    );
     const queue = due.filter((command) => !relay.busy(command.id));
     await Promise.all(
       Array.from({ length: Math.min(PARALLEL_RELAYS, queue.length) }, async () => {
-        for (let command = queue.shift(); command && !stopped; command = queue.shift()) await relay.relay(prisma, command, 'sweep');
+        for (let command = queue.shift(); command && !stopped; command = queue.shift()) {
+          const { id, orderId, kind, attempts } = command;
+          await tracedBackground('stock relay', { 'shop.stock_command.kind': kind, 'shop.order.id': orderId, 'shop.stock_command.attempts': attempts }, () =>
+            relay.relay(prisma, { id, orderId, kind, attempts }, 'sweep'),
+          );
+        }
       }),
     );
-    const backlog = await prisma.stockCommand.aggregate({ where: { doneAt: null }, _count: { _all: true }, _min: { createdAt: true } });
+    const backlog = await untraced(() => prisma.stockCommand.aggregate({ where: { doneAt: null }, _count: { _all: true }, _min: { createdAt: true } }));
     pending.set(backlog._count._all);
     oldest.set(backlog._min.createdAt ? Math.max(0, (Date.now() - backlog._min.createdAt.getTime()) / 1000) : 0);
     return due.length;

@@ -28,11 +28,12 @@ FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY --from=build /tmp/manifests.tar /tmp/manifests.tar
 COPY --from=build /app/package-lock.json ./package-lock.json
-RUN tar -xf /tmp/manifests.tar && rm /tmp/manifests.tar
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-      --workspace=@shop/gateway \
-      --workspace=@shop/subgraph-accounts --workspace=@shop/subgraph-products --workspace=@shop/subgraph-inventory \
-      --workspace=@shop/subgraph-reviews --workspace=@shop/subgraph-orders
+# Without the manifests of the tools, the examples, the test support and the database tooling, npm ci
+# leaves their dependencies out (a --workspace filter does not: npm ci installs the whole lockfile).
+# The services' bundles already hold every workspace package they use. Tried outside an image:
+# 468 packages instead of 682, and the bundles ran on it.
+RUN tar -xf /tmp/manifests.tar && rm /tmp/manifests.tar && rm -rf tools examples packages/test-support prisma
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime: what every service image shares
 FROM ${NODE_IMAGE} AS runtime

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
@@ -55,7 +55,22 @@ export async function bundleEntry(entry: string, outfile: string): Promise<strin
     await writeFile(temporary, file.contents);
     await rename(temporary, file.path);
   }
+  await removeStaleChunks(dirname(outfile), files.map((file) => file.path));
   return outfile;
+}
+
+/**
+ * Chunk names carry a content hash, so every change of the code leaves the previous chunk behind:
+ * the older versions of this build's own chunks (same name, another hash) are removed. A process
+ * already running has imported its chunk at start; other entries' chunks in the directory are left.
+ */
+async function removeStaleChunks(dir: string, written: string[]): Promise<void> {
+  const current = new Set(written.map((path) => basename(path)));
+  const prefixes = new Set([...current].map((name) => /^(.+-)[A-Z0-9]{8}\.js$/.exec(name)?.[1]).filter((prefix): prefix is string => prefix !== undefined));
+  for (const name of await readdir(dir)) {
+    const match = /^(.+-)[A-Z0-9]{8}\.js(\.map)?$/.exec(name);
+    if (match && prefixes.has(match[1]!) && !current.has(name)) await rm(join(dir, name), { force: true });
+  }
 }
 
 /**

@@ -112,7 +112,7 @@ export const gatewayEnv = z
     INTERNAL_SIGNING_KEY_ID: keyIdSchema,
 
     /** Redis for shared state across replicas (APQ, persisted documents, rate limits); in-process without it. */
-    REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// URL').optional(),
+    REDIS_URL: env.redisUrl().optional(),
     /** Where published manifests and clients are kept when there is no Redis. */
     PERSISTED_DIR: z.string().min(1).default(DEFAULT_PERSISTED_DIR),
     /** Key prefix of all the gateway's Redis keys; lets several environments (or test runs) share one Redis. */

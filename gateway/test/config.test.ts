@@ -121,7 +121,7 @@ describe('gateway configuration', () => {
     const error = configError({ ...SECRET, INBOUND_DEDUP: 'maybe', RESPONSE_CACHE: 'disk', REDIS_URL: 'http://x', WORKERS: '0' });
     expect(error.message).toMatch(/INBOUND_DEDUP: expected true or false/);
     expect(error.message).toMatch(/RESPONSE_CACHE: .*\(got "disk"\)/);
-    expect(error.message).toMatch(/REDIS_URL: expected a redis:\/\/ URL/);
+    expect(error.message).toMatch(/REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/);
     expect(error.message).toMatch(/WORKERS: expected a positive integer/);
   });
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { loadConfig } from '@shop/service-kit';
+import { env, loadConfig } from '@shop/service-kit';
 import { DEFAULT_PERSISTED_DIR } from '../config.ts';
 import { createFileStore } from './file-store.ts';
 import { createRedisStore, DEFAULT_REDIS_PREFIX, type RedisStoreOptions } from './redis-store.ts';
@@ -26,7 +26,7 @@ export function openPersistedStore(options: OpenStoreOptions): PersistedStore {
 
 /** The variables the command-line tools read to find the store (the gateway reads the same ones). */
 export const storeEnv = z.object({
-  REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// or rediss:// URL').optional(),
+  REDIS_URL: env.redisUrl().optional(),
   PERSISTED_DIR: z.string().min(1).optional(),
   /** Key prefix in Redis; lets tests and several environments share one Redis. */
   PQ_REDIS_PREFIX: z.string().regex(/^\S{1,100}$/, 'expected 1-100 characters without spaces, e.g. "shop:pq:"').optional(),

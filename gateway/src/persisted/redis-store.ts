@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '@shop/observability';
-import { openRedis } from '@shop/service-kit';
+import { env, openRedis } from '@shop/service-kit';
 import { PersistedError } from './errors.ts';
 import { buildSnapshot, clientRecordSchema, operationsSchema, parseStored, validated, validatePublish } from './records.ts';
 import type { ClientRecord, PersistedStore, PublishedManifest } from './types.ts';
@@ -22,7 +22,7 @@ export interface RedisStoreOptions {
 export const DEFAULT_REDIS_PREFIX = 'shop:pq:';
 
 const optionsSchema = z.object({
-  redisUrl: z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// or rediss:// URL'),
+  redisUrl: env.redisUrl(),
   prefix: z.string().regex(/^\S{1,100}$/, 'expected 1-100 characters without spaces, e.g. "shop:pq:"').default(DEFAULT_REDIS_PREFIX),
   pollIntervalMs: z.number().int().min(50).max(600_000).default(3000),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redisUrlSchema } from './redis-url.ts';
 
 /** Raised at start-up when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -61,6 +62,8 @@ export const env = {
     z
       .string({ message: 'expected a secret of at least 32 characters (e.g. `openssl rand -hex 32`)' })
       .min(32, 'expected a secret of at least 32 characters (e.g. `openssl rand -hex 32`)'),
+  /** One Redis (redis://, rediss://) or a Sentinel-managed one (redis-sentinel://...); see redis-url.ts. */
+  redisUrl: redisUrlSchema,
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * Unset means production: a service started the way a deployment starts it (`node dist/main.js`,

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger, RedisHealthLike } from '@shop/observability';
+import { parseRedisUrl } from './redis-url.ts';
 
 /**
  * Every Redis use in this project is an optimisation or a shared view (APQ, response cache, rate
@@ -72,7 +73,8 @@ export function openRedis(url: string, options: RedisConnectionOptions): RedisCo
   const commandTimeoutMs = options.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs;
   const connectTimeoutMs = options.connectTimeoutMs ?? REDIS_DEFAULTS.connectTimeoutMs;
   const probeIntervalMs = options.probeIntervalMs ?? REDIS_DEFAULTS.probeIntervalMs;
-  const client = new Redis(url, {
+  const target = parseRedisUrl(url);
+  const connection = {
     // A command sent while disconnected fails at once instead of waiting in an unbounded queue.
     enableOfflineQueue: false,
     commandTimeout: commandTimeoutMs,
@@ -87,7 +89,10 @@ export function openRedis(url: string, options: RedisConnectionOptions): RedisCo
     // process. The subscriber (persisted/redis-store.ts) subscribes again itself on 'ready'.
     autoResubscribe: false,
     enableAutoPipelining: options.autoPipelining ?? false,
-  });
+  };
+  // A Sentinel-managed Redis (redis-sentinel://): ioredis asks the Sentinels for the master and
+  // follows it after a failover; the same bounds apply to every connection.
+  const client = target.kind === 'single' ? new Redis(url, connection) : new Redis({ ...target.options, ...connection });
 
   /** `starting` until the first connection: not usable, but no outage to report yet. */
   let state: 'starting' | 'up' | 'down' = 'starting';
@@ -226,10 +231,10 @@ export function openRedis(url: string, options: RedisConnectionOptions): RedisCo
   };
 }
 
-/** host:port of a Redis URL, without credentials, for messages. */
+/** Where a Redis URL points, without credentials, for messages. */
 function hostOf(url: string): string {
   try {
-    return new URL(url).host;
+    return parseRedisUrl(url).where;
   } catch {
     return 'the configured URL';
   }

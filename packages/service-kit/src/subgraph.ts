@@ -56,7 +56,7 @@ export const subgraphEnv = (defaultPort: number) =>
     /** How far an internal token's issue time may be from this host's clock, either way. */
     INTERNAL_TOKEN_MAX_SKEW_SECONDS: env.positiveInt(5, 60),
     /** Redis where the nonces of used tokens are remembered, so replicas refuse a replay alike; in process without it. */
-    REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'expected a redis:// URL').optional(),
+    REDIS_URL: env.redisUrl().optional(),
     /** The longest a Redis command may take before the in-process nonce record decides alone. */
     REDIS_COMMAND_TIMEOUT_MS: env.positiveInt(REDIS_DEFAULTS.commandTimeoutMs, 60_000),
     /** The longest one attempt to (re)connect to Redis may take. */

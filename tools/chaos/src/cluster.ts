@@ -227,11 +227,11 @@ export function clusterReport(result: ClusterResult, meta: { command: string; wh
     '',
     `Run: ${meta.when}, commit ${meta.commit}. ${meta.machine}`,
     '',
-    '| phase | what | requests | failed | p50 ms | p99 ms | max ms | statuses |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| phase | what | requests | failed | p50 ms | p99 ms | max ms | statuses | connections closed before an answer (retried by the client) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
     ...result.phases.map(
       ({ phase, what, stats }) =>
-        `| ${phase} | ${what} | ${stats.requests} | ${stats.failed} | ${stats.p50Ms} | ${stats.p99Ms} | ${stats.maxMs} | ${Object.entries(stats.byStatus).map(([s, n]) => `${s}: ${n}`).join(', ')} |`,
+        `| ${phase} | ${what} | ${stats.requests} | ${stats.failed} | ${stats.p50Ms} | ${stats.p99Ms} | ${stats.maxMs} | ${Object.entries(stats.byStatus).map(([s, n]) => `${s}: ${n}`).join(', ')} | ${stats.closed} |`,
     ),
     '',
     `Rolling restart order: ${result.restarted.join(', ')}. The killed replica's state in the balancer: ${result.killedState}.`,

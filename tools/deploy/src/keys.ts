@@ -24,6 +24,11 @@ await runCli('deploy:keys', (argv) => {
     AUTH_JWT_ISSUER: 'https://shop.local/',
     AUTH_JWT_AUDIENCE: 'shop-api',
   };
-  // Single quotes: the JSON values hold double quotes; none holds a single quote.
-  for (const [key, value] of Object.entries(lines)) process.stdout.write(`${key}='${value}'\n`);
+  // Unquoted: `kubectl create secret --from-env-file` keeps quotes as part of the value. No value
+  // holds a space, a `#`, a `$` or a newline (JSON keys, hex), so compose reads them the same.
+  for (const [key, value] of Object.entries(lines)) {
+    if (value === undefined) throw new Error(`${key}: no value (the stack's trust changed shape)`);
+    if (/[\s#$'\\]/.test(value)) throw new Error(`${key} holds a character an env file cannot carry unquoted`);
+    process.stdout.write(`${key}=${value}\n`);
+  }
 });

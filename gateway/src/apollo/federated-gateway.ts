@@ -4,6 +4,8 @@ import type { Logger } from '@shop/observability';
 import { authorizingGateway } from '../auth/authorization/authorizing-gateway.ts';
 import { declareEnforcedSecurityFeatures } from '../auth/authorization/requirements.ts';
 import type { GatewayConfig } from '../config.ts';
+import { correctingGateway } from '../correctness/correcting-gateway.ts';
+import { resolvableKeysFirst } from '../correctness/resolvable-keys-first.ts';
 import { costDirectivesFromSupergraph, type CostDirectives } from '../limits/cost-estimate.ts';
 import { SubgraphDataSource } from '../subgraph-fetch/data-source.ts';
 import { fileSupergraph } from '../supergraph/file-supergraph.ts';
@@ -23,7 +25,7 @@ export interface FederatedGateway {
 /**
  * @apollo/gateway on the supergraph file (hot-reloaded; a broken file is refused and the last
  * good one keeps serving), planning each operation and fetching from each subgraph through
- * `fetcher`, with authorization in front of its executor.
+ * `fetcher`, with authorization and the correctness stage in front of its executor.
  */
 export function federatedGateway(config: GatewayConfig, deps: { logger: Logger; telemetry: GatewayTelemetry; fetcher: Fetcher }): FederatedGateway {
   let loadedId: string | null = null;
@@ -34,7 +36,8 @@ export function federatedGateway(config: GatewayConfig, deps: { logger: Logger; 
       path: config.SUPERGRAPH_PATH,
       pollMs: config.SUPERGRAPH_POLL_MS,
       logger: deps.logger,
-      transform: declareEnforcedSecurityFeatures,
+      // Keys reordered for the planner's re-entry into a subgraph (pattern 3 of the correctness stage); a no-op for the shop.
+      transform: (sdl) => resolvableKeysFirst(declareEnforcedSecurityFeatures(sdl)),
       onLoaded: (id) => {
         loadedId = id;
       },
@@ -49,7 +52,8 @@ export function federatedGateway(config: GatewayConfig, deps: { logger: Logger; 
       return new SubgraphDataSource({ name, url: config.subgraphUrlOverrides[name] ?? url, fetcher: deps.fetcher, telemetry: deps.telemetry.fetch });
     },
   });
-  const authorizing = authorizingGateway(gateway);
+  // Authorization first (it removes fields), then the correctness stage on what is left, then Apollo's planner.
+  const authorizing = authorizingGateway(correctingGateway(gateway));
   authorizing.track();
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     costDirectives = costDirectivesFromSupergraph(coreSupergraphSdl);

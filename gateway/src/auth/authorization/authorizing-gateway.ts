@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../../context.ts';
+import type { GatewayLike } from '../../correctness/correcting-gateway.ts';
 import { filterOperation, insertNulls, type FilteredOperation } from './filter-operation.ts';
 import { requirementsFromSupergraph, type AuthzRequirements, type Principal } from './requirements.ts';
 
@@ -17,7 +18,7 @@ const DECISION_CACHE_SIZE = 2000;
  * not see are removed from the operation, answered as null with an UNAUTHORIZED error each,
  * and the rest of the response is served.
  */
-export function authorizingGateway(gateway: ApolloGateway) {
+export function authorizingGateway(gateway: GatewayLike) {
   let apiSchema: GraphQLSchema | undefined;
   let requirements: AuthzRequirements = { authenticated: new Set(), scopes: new Map(), any: false };
   const decisions = new Map<string, FilteredOperation | null>();

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import {
+  GraphQLError,
+  Kind,
+  TypeInfo,
+  isAbstractType,
+  isObjectType,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLCompositeType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
+import { argumentsKey, type RequiresConflict, type RequiresIndex } from './requires-index.ts';
+
+/** What the correctness stage does with one operation; worked out once per document and cached. */
+export type Correction =
+  /** Nothing the planner gets wrong: the document goes to Apollo as it is. */
+  | { kind: 'unchanged' }
+  /** Client fields renamed out of the planner's way; `aliases` maps each new response name back to the client's. */
+  | { kind: 'rewritten'; document: DocumentNode; aliases: ReadonlyMap<string, string> }
+  /** The planner would answer wrongly without saying so: refused with these errors instead (`data: null`). */
+  | { kind: 'refused'; errors: GraphQLError[] };
+
+export interface SupergraphFacts {
+  /** The API schema the operations were validated against. */
+  schema: GraphQLSchema;
+  requires: RequiresIndex;
+  conflicts: readonly RequiresConflict[];
+}
+
+export const QUERY_PLANNING_FAILED = 'QUERY_PLANNING_FAILED';
+
+/**
+ * Corrects an operation for the federation patterns @apollo/gateway's planner answers wrongly
+ * (issue 15):
+ *
+ * - pattern 1: a client field with the same response name as a field some `@requires` of its
+ *   type selects, with other arguments, is merged into the required one by the planner (it keys
+ *   fields by response name): the client's is given an alias of its own, removed again from the
+ *   answer;
+ * - pattern 2: two selected fields whose `@requires` need one field with different arguments
+ *   are refused, naming both (the planner would hand one variant to both);
+ * - pattern 4: a field of an abstract type with no implementation in the supergraph is refused
+ *   (the planner drops that branch and answers null with no error).
+ */
+export function correctOperation(facts: SupergraphFacts, document: DocumentNode): Correction {
+  const typeInfo = new TypeInfo(facts.schema);
+  const aliases = new Map<string, string>();
+  const usedNames = responseNamesIn(document);
+  const selected = new Map<string, Set<string>>();
+  const errors: GraphQLError[] = [];
+
+  const rewritten = visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        const parent = typeInfo.getParentType();
+        if (!parent || node.name.value.startsWith('__')) return undefined;
+        const candidates = objectTypesOf(facts.schema, parent);
+        if (candidates.length === 0 && isAbstractType(parent)) {
+          errors.push(
+            planningError(
+              `Cannot plan ${parent.name}.${node.name.value}: ${parent.name} has no implementation in the supergraph, so no subgraph can answer it (the planner would drop it and answer null without an error).`,
+              { reason: 'no-implementation', coordinate: `${parent.name}.${node.name.value}` },
+            ),
+          );
+          return undefined;
+        }
+        for (const type of candidates) {
+          const names = selected.get(type.name) ?? new Set<string>();
+          names.add(node.name.value);
+          selected.set(type.name, names);
+        }
+        if (!collidesWithRequires(facts.requires, candidates, node)) return undefined;
+        const alias = aliasFor(node, usedNames);
+        aliases.set(alias, (node.alias ?? node.name).value);
+        return { ...node, alias: { kind: Kind.NAME, value: alias } } satisfies FieldNode;
+      },
+    }),
+  );
+
+  for (const conflict of facts.conflicts) {
+    const names = selected.get(conflict.type);
+    if (!names?.has(conflict.fields[0]) || !names.has(conflict.fields[1])) continue;
+    const [a, b] = conflict.fields.map((f) => `${conflict.type}.${f}`);
+    errors.push(
+      planningError(
+        `Cannot plan ${a} and ${b} together: they require ${conflict.type}.${conflict.required} with different arguments (${conflict.variants[0]} and ${conflict.variants[1]}), and the planner would fetch one of them for both. Ask for them in separate operations.`,
+        { reason: 'requires-argument-conflict', fields: [a, b] },
+      ),
+    );
+  }
+  if (errors.length > 0) return { kind: 'refused', errors };
+  return aliases.size > 0 ? { kind: 'rewritten', document: rewritten, aliases } : { kind: 'unchanged' };
+}
+
+/** The object types a selection on `parent` can meet at run time. */
+function objectTypesOf(schema: GraphQLSchema, parent: GraphQLCompositeType): readonly GraphQLObjectType[] {
+  if (isObjectType(parent)) return [parent];
+  return isAbstractType(parent) ? schema.getPossibleTypes(parent) : [];
+}
+
+/** True when some `@requires` of a possible type selects, under this field's response name, another field or other arguments. */
+function collidesWithRequires(index: RequiresIndex, types: readonly GraphQLObjectType[], field: FieldNode): boolean {
+  const responseName = (field.alias ?? field.name).value;
+  const args = argumentsKey(field.arguments);
+  return types.some((type) =>
+    index
+      .get(type.name)
+      ?.some((r) =>
+        r.requires.some(
+          (required) =>
+            (required.alias ?? required.name).value === responseName && (required.name.value !== field.name.value || argumentsKey(required.arguments) !== args),
+        ),
+      ),
+  );
+}
+
+/**
+ * One alias per field, arguments and response name, so the same field spread from two fragments gets the same
+ * alias and the two still merge. Unlike any name in the document.
+ */
+function aliasFor(field: FieldNode, used: Set<string>): string {
+  const digest = createHash('sha256').update(`${(field.alias ?? field.name).value}:${field.name.value}(${argumentsKey(field.arguments)})`).digest('hex');
+  let length = 8;
+  let alias = `${field.name.value}_args_${digest.slice(0, length)}`;
+  while (used.has(alias)) alias = `${field.name.value}_args_${digest.slice(0, ++length)}`;
+  return alias;
+}
+
+function responseNamesIn(document: DocumentNode): Set<string> {
+  const names = new Set<string>();
+  visit(document, {
+    Field(node) {
+      names.add(node.name.value);
+      if (node.alias) names.add(node.alias.value);
+    },
+  });
+  return names;
+}
+
+function planningError(message: string, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: QUERY_PLANNING_FAILED, ...extensions } });
+}
+
+

@@ -24,6 +24,8 @@
  *         plugins (apolloPlugins below): operation resolution, telemetry, operation kinds, operation recording,
  *           cost limit, error masking                                         recording/operation-recorder.ts
  *         authorization: fields the caller may not see become null + error    auth/authorization/
+ *         correctness: what Apollo's planner gets wrong, rewritten or refused   correctness/correcting-gateway.ts
+ *           (QUERY_PLANNING_FAILED); resolvable keys first, per supergraph load
  *         @apollo/gateway: query plan, then per subgraph fetch                 apollo/federated-gateway.ts
  *           data source: measured, caller claims, client headers, trace;       subgraph-fetch/data-source.ts
  *             a failed fetch becomes null fields with SUBGRAPH_* errors        subgraph-fetch/failed-fetch.ts

@@ -29,7 +29,7 @@ export function correctingGateway(gateway: GatewayLike) {
     const key = `${requestContext.queryHash}:${requestContext.request.operationName ?? ''}`;
     let correction = corrections.get(key);
     if (!correction) {
-      correction = correctOperation(facts, requestContext.document);
+      correction = correctOperation(facts, requestContext.document, requestContext.request.operationName);
       if (corrections.size >= CORRECTION_CACHE_SIZE) corrections.delete(corrections.keys().next().value!);
       corrections.set(key, correction);
     }

@@ -7,7 +7,10 @@ import {
   isObjectType,
   visit,
   visitWithTypeInfo,
+  type ASTNode,
   type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
   type FieldNode,
   type GraphQLCompositeType,
   type GraphQLObjectType,
@@ -46,7 +49,9 @@ export const QUERY_PLANNING_FAILED = 'QUERY_PLANNING_FAILED';
  * - pattern 4: a field of an abstract type with no implementation in the supergraph is refused
  *   (the planner drops that branch and answers null with no error).
  */
-export function correctOperation(facts: SupergraphFacts, document: DocumentNode): Correction {
+export function correctOperation(facts: SupergraphFacts, fullDocument: DocumentNode, operationName?: string | null): Correction {
+  // Only what runs: another operation of the document, or a fragment it does not spread, must not refuse this one.
+  const document = executedPart(fullDocument, operationName);
   const typeInfo = new TypeInfo(facts.schema);
   const aliases = new Map<string, string>();
   const usedNames = responseNamesIn(document);
@@ -63,7 +68,7 @@ export function correctOperation(facts: SupergraphFacts, document: DocumentNode)
         if (candidates.length === 0 && isAbstractType(parent)) {
           errors.push(
             planningError(
-              `Cannot plan ${parent.name}.${node.name.value}: ${parent.name} has no implementation in the supergraph, so no subgraph can answer it (the planner would drop it and answer null without an error).`,
+              `Cannot plan ${parent.name}.${node.name.value}: ${parent.name} has no implementation in the supergraph, so no subgraph can answer it (the planner would drop it or leave it to a subgraph that cannot resolve it, answering null).`,
               { reason: 'no-implementation', coordinate: `${parent.name}.${node.name.value}` },
             ),
           );
@@ -95,6 +100,28 @@ export function correctOperation(facts: SupergraphFacts, document: DocumentNode)
   }
   if (errors.length > 0) return { kind: 'refused', errors };
   return aliases.size > 0 ? { kind: 'rewritten', document: rewritten, aliases } : { kind: 'unchanged' };
+}
+
+/** The operation that runs and the fragments it spreads, transitively. */
+function executedPart(document: DocumentNode, operationName: string | null | undefined): DocumentNode {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (!operation) return document;
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  const spread = new Set<string>();
+  const pending: ASTNode[] = [operation];
+  while (pending.length > 0) {
+    visit(pending.pop()!, {
+      FragmentSpread(node) {
+        const fragment = fragments.get(node.name.value);
+        if (!fragment || spread.has(node.name.value)) return;
+        spread.add(node.name.value);
+        pending.push(fragment);
+      },
+    });
+  }
+  if (operations.length === 1 && spread.size === fragments.size) return document;
+  return { ...document, definitions: [operation, ...[...fragments.values()].filter((f) => spread.has(f.name.value))] };
 }
 
 /** The object types a selection on `parent` can meet at run time. */

@@ -7,7 +7,6 @@ import {
   isObjectType,
   visit,
   visitWithTypeInfo,
-  type ASTNode,
   type DocumentNode,
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
@@ -15,6 +14,7 @@ import {
   type GraphQLCompositeType,
   type GraphQLObjectType,
   type GraphQLSchema,
+  type InlineFragmentNode,
 } from 'graphql';
 import { argumentsKey, type RequiresConflict, type RequiresIndex } from './requires-index.ts';
 
@@ -50,39 +50,62 @@ export const QUERY_PLANNING_FAILED = 'QUERY_PLANNING_FAILED';
  *   (the planner drops that branch and answers null with no error).
  */
 export function correctOperation(facts: SupergraphFacts, fullDocument: DocumentNode, operationName?: string | null): Correction {
-  // Only what runs: another operation of the document, or a fragment it does not spread, must not refuse this one.
-  const document = executedPart(fullDocument, operationName);
+  // Only what runs, with its fragments inlined: another operation of the document, or a fragment it does not spread,
+  // must not get this one refused, and a field met through a fragment is seen where the planner merges it.
+  const document = executedOperation(fullDocument, operationName);
   const typeInfo = new TypeInfo(facts.schema);
   const aliases = new Map<string, string>();
   const usedNames = responseNamesIn(document);
   const selected = new Map<string, Set<string>>();
   const errors: GraphQLError[] = [];
+  // Per enclosing field: the required fields the planner merges with its sub-selection (a @requires field set's
+  // nested selections), so a collision two levels down is found too.
+  const nestedRequired: Array<readonly FieldNode[]> = [];
 
   const rewritten = visit(
     document,
     visitWithTypeInfo(typeInfo, {
-      Field(node) {
-        const parent = typeInfo.getParentType();
-        if (!parent || node.name.value.startsWith('__')) return undefined;
-        const candidates = objectTypesOf(facts.schema, parent);
-        if (candidates.length === 0 && isAbstractType(parent)) {
-          errors.push(
-            planningError(
-              `Cannot plan ${parent.name}.${node.name.value}: ${parent.name} has no implementation in the supergraph, so no subgraph can answer it (the planner would drop it or leave it to a subgraph that cannot resolve it, answering null).`,
-              { reason: 'no-implementation', coordinate: `${parent.name}.${node.name.value}` },
-            ),
+      Field: {
+        enter(node) {
+          const parent = typeInfo.getParentType();
+          const inScope = nestedRequired.at(-1) ?? [];
+          if (!parent || node.name.value.startsWith('__')) {
+            nestedRequired.push([]);
+            return undefined;
+          }
+          const candidates = objectTypesOf(facts.schema, parent);
+          if (candidates.length === 0 && isAbstractType(parent)) {
+            errors.push(
+              planningError(
+                `Cannot plan ${parent.name}.${node.name.value}: ${parent.name} has no implementation in the supergraph, so no subgraph can answer it (the planner would drop it or leave it to a subgraph that cannot resolve it, answering null).`,
+                { reason: 'no-implementation', coordinate: `${parent.name}.${node.name.value}` },
+              ),
+            );
+            nestedRequired.push([]);
+            return undefined;
+          }
+          for (const type of candidates) {
+            const names = selected.get(type.name) ?? new Set<string>();
+            names.add(node.name.value);
+            selected.set(type.name, names);
+          }
+          const required = [...inScope, ...requiredFieldsOf(facts.requires, parent, candidates)].filter(
+            (r) => (r.alias ?? r.name).value === (node.alias ?? node.name).value,
           );
-          return undefined;
-        }
-        for (const type of candidates) {
-          const names = selected.get(type.name) ?? new Set<string>();
-          names.add(node.name.value);
-          selected.set(type.name, names);
-        }
-        if (!collidesWithRequires(facts.requires, candidates, node)) return undefined;
-        const alias = aliasFor(node, usedNames);
-        aliases.set(alias, (node.alias ?? node.name).value);
-        return { ...node, alias: { kind: Kind.NAME, value: alias } } satisfies FieldNode;
+          const merged = required.filter((r) => r.name.value === node.name.value && argumentsKey(r.arguments) === argumentsKey(node.arguments));
+          if (merged.length === required.length) {
+            nestedRequired.push(merged.flatMap((r) => r.selectionSet?.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD) ?? []));
+            return undefined;
+          }
+          // Merged by response name with a required field of other arguments: the client's gets a name of its own.
+          nestedRequired.push([]);
+          const alias = aliasFor(node, usedNames);
+          aliases.set(alias, (node.alias ?? node.name).value);
+          return { ...node, alias: { kind: Kind.NAME, value: alias } } satisfies FieldNode;
+        },
+        leave() {
+          nestedRequired.pop();
+        },
       },
     }),
   );
@@ -102,48 +125,33 @@ export function correctOperation(facts: SupergraphFacts, fullDocument: DocumentN
   return aliases.size > 0 ? { kind: 'rewritten', document: rewritten, aliases } : { kind: 'unchanged' };
 }
 
-/** The operation that runs and the fragments it spreads, transitively. */
-function executedPart(document: DocumentNode, operationName: string | null | undefined): DocumentNode {
+/** The operation that runs, its fragment spreads replaced by inline fragments (what they mean). */
+function executedOperation(document: DocumentNode, operationName: string | null | undefined): DocumentNode {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (!operation) return document;
   const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
-  const spread = new Set<string>();
-  const pending: ASTNode[] = [operation];
-  while (pending.length > 0) {
-    visit(pending.pop()!, {
-      FragmentSpread(node) {
-        const fragment = fragments.get(node.name.value);
-        if (!fragment || spread.has(node.name.value)) return;
-        spread.add(node.name.value);
-        pending.push(fragment);
-      },
-    });
-  }
-  if (operations.length === 1 && spread.size === fragments.size) return document;
-  return { ...document, definitions: [operation, ...[...fragments.values()].filter((f) => spread.has(f.name.value))] };
+  const inlined = visit(operation, {
+    // visit() goes on into the node returned, so spreads within fragments are inlined too (validation ruled out cycles).
+    FragmentSpread(spread): InlineFragmentNode | undefined {
+      const fragment = fragments.get(spread.name.value);
+      if (!fragment) return undefined;
+      return { kind: Kind.INLINE_FRAGMENT, typeCondition: fragment.typeCondition, directives: spread.directives ?? [], selectionSet: fragment.selectionSet };
+    },
+  });
+  return { kind: Kind.DOCUMENT, definitions: [inlined] };
+}
+
+/** The top-level fields of every @requires of the types a selection on `parent` can meet (an interface's own too: @interfaceObject). */
+function requiredFieldsOf(index: RequiresIndex, parent: GraphQLCompositeType, types: readonly GraphQLObjectType[]): FieldNode[] {
+  const names = new Set([parent.name, ...types.map((t) => t.name)]);
+  return [...names].flatMap((name) => index.get(name)?.flatMap((r) => r.requires) ?? []);
 }
 
 /** The object types a selection on `parent` can meet at run time. */
 function objectTypesOf(schema: GraphQLSchema, parent: GraphQLCompositeType): readonly GraphQLObjectType[] {
   if (isObjectType(parent)) return [parent];
   return isAbstractType(parent) ? schema.getPossibleTypes(parent) : [];
-}
-
-/** True when some `@requires` of a possible type selects, under this field's response name, another field or other arguments. */
-function collidesWithRequires(index: RequiresIndex, types: readonly GraphQLObjectType[], field: FieldNode): boolean {
-  const responseName = (field.alias ?? field.name).value;
-  const args = argumentsKey(field.arguments);
-  return types.some((type) =>
-    index
-      .get(type.name)
-      ?.some((r) =>
-        r.requires.some(
-          (required) =>
-            (required.alias ?? required.name).value === responseName && (required.name.value !== field.name.value || argumentsKey(required.arguments) !== args),
-        ),
-      ),
-  );
 }
 
 /**

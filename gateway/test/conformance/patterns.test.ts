@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConformanceSupergraph, type CaseSubgraph, type ConformanceSupergraph } from './harness.ts';
-import { nonResolvableKeyFirst, requiresArgumentCollision, requiresArgumentConflict, unimplementedInterface } from './patterns.ts';
+import { nestedRequiresArgumentCollision, nonResolvableKeyFirst, requiresArgumentCollision, requiresArgumentConflict, unimplementedInterface } from './patterns.ts';
 
 /**
  * The four patterns of issue 15 that plain @apollo/gateway answers wrongly, through the real
@@ -46,6 +46,22 @@ describe('pattern 1: client arguments colliding with @requires arguments', () =>
   it('leaves the same arguments as the @requires merged', async () => {
     expect(await query('{ feed { comments(limit: 3) { id } author { id } } }')).toEqual({
       data: { feed: [{ comments: [{ id: 'c1' }, { id: 'c2' }, { id: 'c3' }], author: { id: 'a1,a2,a3' } }] },
+    });
+  });
+});
+
+describe('pattern 1, a level down: the collision inside the @requires field set', () => {
+  const query = served(nestedRequiresArgumentCollision);
+
+  it('answers the client’s replies(first: 1) while participants are computed from two replies', async () => {
+    expect(await query('{ threads { participants comments { replies(first: 1) { id } } } }')).toEqual({
+      data: { threads: [{ participants: ['a1', 'a2'], comments: [{ replies: [{ id: 'r1' }] }] }] },
+    });
+  });
+
+  it('answers the same through a named fragment', async () => {
+    expect(await query('{ threads { participants comments { ...R } } } fragment R on Note { replies(first: 1) { id } }')).toEqual({
+      data: { threads: [{ participants: ['a1', 'a2'], comments: [{ replies: [{ id: 'r1' }] }] }] },
     });
   });
 });

@@ -48,6 +48,42 @@ export const requiresArgumentCollision: CaseSubgraph[] = [
   },
 ];
 
+const THREAD = [{ id: 'c1', replies: [{ id: 'r1', authorId: 'a1' }, { id: 'r2', authorId: 'a2' }, { id: 'r3', authorId: 'a3' }] }];
+
+/** 1, a level down: the collision is in the `@requires` field set's nested selection. */
+export const nestedRequiresArgumentCollision: CaseSubgraph[] = [
+  {
+    name: 'threads',
+    sdl: `${FEDERATION_LINK}
+      type Query { threads: [Thread!]! }
+      type Thread @key(fields: "id") { id: ID! comments: [Note!]! }
+      type Note @shareable { id: ID! replies(first: Int!): [Reply!]! }
+      type Reply @shareable { id: ID! authorId: ID! }`,
+    resolvers: {
+      Query: { threads: () => [{ id: 't1' }] },
+      Thread: { __resolveReference: (ref: { id: string }) => ref, comments: () => THREAD },
+      Note: { replies: (note: (typeof THREAD)[number], args: { first: number }) => note.replies.slice(0, args.first) },
+    },
+  },
+  {
+    name: 'people',
+    sdl: `${FEDERATION_LINK}
+      type Thread @key(fields: "id") {
+        id: ID!
+        comments: [Note!]! @external
+        participants: [ID!]! @requires(fields: "comments { replies(first: 2) { authorId } }")
+      }
+      type Note @shareable { replies(first: Int!): [Reply!]! @external }
+      type Reply @shareable { authorId: ID! @external }`,
+    resolvers: {
+      Thread: {
+        __resolveReference: (ref: object) => ref,
+        participants: (t: { comments?: Array<{ replies: Array<{ authorId: string }> }> }) => (t.comments ?? []).flatMap((c) => c.replies.map((r) => r.authorId)),
+      },
+    },
+  },
+];
+
 const PRICES: Record<string, number> = { USD: 100, EUR: 400 };
 
 /** 2. Two `@requires` of the same field with different arguments. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { correctOperation } from '../../src/correctness/operation-corrections.ts';
 import { resolvableKeysFirst } from '../../src/correctness/resolvable-keys-first.ts';
 import { compose } from '../conformance/harness.ts';
-import { nonResolvableKeyFirst, requiresArgumentCollision, requiresArgumentConflict, unimplementedInterface } from '../conformance/patterns.ts';
+import { nestedRequiresArgumentCollision, nonResolvableKeyFirst, requiresArgumentCollision, requiresArgumentConflict, unimplementedInterface } from '../conformance/patterns.ts';
 import { plannerOf } from './plans.ts';
 
 /**
@@ -36,6 +36,25 @@ describe('pattern 1: client arguments colliding with @requires arguments', () =>
     const [posts] = fetches(plan(correction.document));
     expect(posts).toContain('comments(limit: 3)');
     expect(posts).toContain(`${alias}: comments(limit: 1)`);
+  });
+});
+
+describe('pattern 1, a level down', () => {
+  const { plan, facts } = plannerOf(compose(nestedRequiresArgumentCollision));
+  const query = '{ threads { participants comments { replies(first: 1) { id } } } }';
+
+  it('Apollo merges the client’s replies(first: 1) into the required replies(first: 2)', () => {
+    const [threads] = fetches(plan(query));
+    expect(threads).toContain('replies(first: 2)');
+    expect(threads).not.toContain('replies(first: 1)');
+  });
+
+  it('with the nested client field aliased, the fetch selects both', () => {
+    const correction = correctOperation(facts, parse(query));
+    if (correction.kind !== 'rewritten') throw new Error(`expected a rewrite, got ${correction.kind}`);
+    const [threads] = fetches(plan(correction.document));
+    expect(threads).toContain('replies(first: 2)');
+    expect(threads).toMatch(/replies_args_\w+: replies\(first: 1\)/);
   });
 });
 

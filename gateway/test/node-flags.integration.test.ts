@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -27,7 +27,7 @@ beforeAll(async () => {
   await run(process.execPath, ['--import', 'tsx', 'tools/dev-stack/src/bundle-cli.ts', 'gateway'], { cwd: REPO });
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   await stack?.stop();
 });
 
@@ -107,6 +107,17 @@ describe('node gateway/dist/main.js applies its node flags itself', () => {
     const exited = once(gateway.child, 'exit');
     process.kill(serving!, 'SIGKILL');
     expect(await exited).toEqual([null, 'SIGKILL']);
+  });
+
+  it.runIf(!REPLACES_ITSELF)('a supervised gateway whose supervisor was SIGKILLed drains and stops by itself', async () => {
+    const gateway = await startBuilt([]);
+    await gateway.ready();
+    const [serving] = await descendants(gateway.child.pid!);
+    const exited = once(gateway.child, 'exit');
+    gateway.child.kill('SIGKILL');
+    await exited;
+    await until(() => !existsSync(`/proc/${serving!}`), { timeoutMs: 60_000, intervalMs: 200, what: `the orphaned gateway ${serving} stopping` });
+    expect(gateway.output()).toMatch(/gateway: its supervising process \d+ is gone; stopping/);
   });
 
   it('refuses a heap cap too small to hold the supergraph: exit 78, naming the variable', async () => {

@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +40,15 @@ beforeAll(async () => {
   await run(process.execPath, ['--import', 'tsx', 'tools/dev-stack/src/bundle-cli.ts', 'gateway'], { cwd: REPO });
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // SIGTERM, which the entry passes on to the gateway it runs (on Node 20 a child): a SIGKILL would
+  // end only the supervising process (the gateway would then stop itself, a second later).
+  await Promise.all(
+    children.filter((child) => child.exitCode === null && child.signalCode === null).map(async (child) => {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }),
+  );
   await stack?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

@@ -102,7 +102,10 @@ export function runWithNodeFlags(service: string, flagsOf: (environment: NodeJS.
     process.exit(78);
   }
   const missing = missingFlags(flags, process.execArgv, process.env.NODE_OPTIONS);
-  if (missing.length === 0) return true;
+  if (missing.length === 0) {
+    stopWhenOrphaned(service);
+    return true;
+  }
   const args = [...process.execArgv, ...missing, ...process.argv.slice(1)];
   const execve = (process as unknown as { execve?: Execve }).execve;
   if (typeof execve === 'function') {
@@ -118,8 +121,30 @@ export function runWithNodeFlags(service: string, flagsOf: (environment: NodeJS.
   return false;
 }
 
+/** Set on a supervised child: its supervisor's pid. */
+const SUPERVISOR_PID = 'SHOP_NODE_FLAGS_SUPERVISOR_PID';
+
+/**
+ * A supervised child whose supervisor is gone (SIGKILLed: nothing passes signals on any more, and
+ * nobody would stop it) stops itself the way SIGTERM stops it, draining first. Linux has no
+ * parent-death signal Node can ask for, so the parent pid is looked at once a second.
+ */
+function stopWhenOrphaned(service: string): void {
+  const supervisor = Number(process.env[SUPERVISOR_PID]);
+  // Cluster workers of this process must not inherit it: their parent is this process.
+  delete process.env[SUPERVISOR_PID];
+  if (!supervisor || process.ppid !== supervisor) return;
+  const watch = setInterval(() => {
+    if (process.ppid === supervisor) return;
+    clearInterval(watch);
+    process.stderr.write(`${service}: its supervising process ${supervisor} is gone; stopping\n`);
+    process.kill(process.pid, 'SIGTERM');
+  }, 1000);
+  watch.unref();
+}
+
 function superviseChild(args: string[]): void {
-  const child = spawn(process.execPath, args, { stdio: 'inherit' });
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, [SUPERVISOR_PID]: String(process.pid) } });
   const forward = (signal: NodeJS.Signals) => () => {
     child.kill(signal);
   };

@@ -43,6 +43,12 @@ describe('pattern 1: client arguments colliding with @requires arguments', () =>
     });
   });
 
+  it('names the client’s field, not the stage’s alias, in the path of an error inside it', async () => {
+    const answer = await query('{ feed { id author { id } comments(limit: 0) { id } } }');
+    expect(answer.errors?.map((e) => e.path)).toEqual([['feed', 0, 'comments']]);
+    expect(JSON.stringify(answer)).not.toContain('_args_');
+  });
+
   it('leaves the same arguments as the @requires merged', async () => {
     expect(await query('{ feed { comments(limit: 3) { id } author { id } } }')).toEqual({
       data: { feed: [{ comments: [{ id: 'c1' }, { id: 'c2' }, { id: 'c3' }], author: { id: 'a1,a2,a3' } }] },

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { FEDERATION_LINK, type CaseSubgraph } from './harness.ts';
 
 /**
@@ -24,7 +25,10 @@ export const requiresArgumentCollision: CaseSubgraph[] = [
       Query: { feed: () => [{ id: 'p1' }] },
       Post: {
         __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-        comments: (_: unknown, args: { limit: number }) => COMMENTS.slice(0, args.limit),
+        comments: (_: unknown, args: { limit: number }) => {
+          if (args.limit < 1) throw new GraphQLError('limit must be at least 1', { extensions: { code: 'BAD_USER_INPUT' } });
+          return COMMENTS.slice(0, args.limit);
+        },
       },
     },
   },

@@ -106,8 +106,9 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
           HOST: '127.0.0.1',
           PORT: String(replica.port),
           DATABASE_URL: databases.urls[name],
-          // Orders' price look-ups go through the balancer too.
+          // Orders' price look-ups and stock calls go through the balancer too.
           PRODUCTS_SUBGRAPH_URL: viaBalancer('products'),
+          INVENTORY_SUBGRAPH_URL: viaBalancer('inventory'),
           // Shared by the replicas: an internal token accepted by one is refused by the other.
           REDIS_URL: redis.url,
           ...trust.subgraphEnv(name),

@@ -176,7 +176,7 @@ function quantityBytes(quantity: string | number | undefined): number | null {
 
 /**
  * Who reaches whom: a default deny; the gateway only from the ingress controller (its metrics
- * port from monitoring); each subgraph only from the gateway (products also from orders) and
+ * port from monitoring); each subgraph only from the gateway (products and inventory also from orders) and
  * monitoring; every database address reached on its port by one subgraph alone (and the migration
  * job), and never by the gateway.
  */
@@ -204,7 +204,7 @@ function checkNetwork(deployments: Array<IDeployment & K8sObject>, policies: Arr
         }
         if (peer.namespaceSelector && !namespace) problems.push(`${id(policy)}: ingress from namespaces chosen by labels other than their name`);
         if (peer.podSelector && !peer.namespaceSelector) {
-          const allowed = component === 'subgraph' ? (name === 'products' ? ['gateway', 'orders'] : ['gateway']) : [];
+          const allowed = component === 'subgraph' ? (name === 'products' || name === 'inventory' ? ['gateway', 'orders'] : ['gateway']) : [];
           if (!pods || !allowed.includes(pods)) problems.push(`${id(policy)}: ingress from pods ${JSON.stringify(peer.podSelector.matchLabels ?? {})}; ${component === 'gateway' ? 'only the ingress controller' : `only ${allowed.join(' and ')}`}`);
         }
       }

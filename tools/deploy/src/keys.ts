@@ -18,7 +18,8 @@ await runCli('deploy:keys', (argv) => {
     ORDERS_SIGNING_KEY: trust.subgraphEnv('orders').INTERNAL_SIGNING_KEY!,
     ORDERS_SIGNING_KEY_ID: trust.subgraphEnv('orders').INTERNAL_SIGNING_KEY_ID!,
     INTERNAL_TRUSTED_KEYS: trust.subgraphEnv('accounts').INTERNAL_TRUSTED_KEYS,
-    INTERNAL_TRUSTED_KEYS_PRODUCTS: trust.subgraphEnv('products').INTERNAL_TRUSTED_KEYS,
+    // Products (prices) and inventory (stock) also trust orders' key; both get the same set.
+    INTERNAL_TRUSTED_KEYS_WITH_ORDERS: trust.subgraphEnv('products').INTERNAL_TRUSTED_KEYS,
     POSTGRES_PASSWORD: randomBytes(24).toString('hex'),
     AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
     AUTH_JWT_ISSUER: 'https://shop.local/',

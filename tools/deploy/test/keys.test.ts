@@ -14,7 +14,7 @@ describe('npm run deploy:keys', () => {
     // What `kubectl create secret --from-env-file` and compose's --env-file read: KEY=value, unquoted.
     const values = Object.fromEntries(stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
     expect(Object.keys(values).sort()).toEqual(
-      ['AUTH_JWT_AUDIENCE', 'AUTH_JWT_ISSUER', 'AUTH_JWT_SECRET', 'GATEWAY_SIGNING_KEY', 'GATEWAY_SIGNING_KEY_ID', 'INTERNAL_TRUSTED_KEYS', 'INTERNAL_TRUSTED_KEYS_PRODUCTS', 'ORDERS_SIGNING_KEY', 'ORDERS_SIGNING_KEY_ID', 'POSTGRES_PASSWORD'].sort(),
+      ['AUTH_JWT_AUDIENCE', 'AUTH_JWT_ISSUER', 'AUTH_JWT_SECRET', 'GATEWAY_SIGNING_KEY', 'GATEWAY_SIGNING_KEY_ID', 'INTERNAL_TRUSTED_KEYS', 'INTERNAL_TRUSTED_KEYS_WITH_ORDERS', 'ORDERS_SIGNING_KEY', 'ORDERS_SIGNING_KEY_ID', 'POSTGRES_PASSWORD'].sort(),
     );
     // The gateway's and orders' signing keys as the services validate them (the schemas their configuration uses).
     const signing = z.object({ INTERNAL_SIGNING_KEY: signingKeySchema, INTERNAL_SIGNING_KEY_ID: keyIdSchema, AUTH_JWT_SECRET: env.secret() });
@@ -26,6 +26,6 @@ describe('npm run deploy:keys', () => {
     const kids = (keys: ReturnType<typeof trusted>, issuer: string) => JSON.stringify(keys).includes(`"kid":"${issuer}`);
     expect(kids(trusted('INTERNAL_TRUSTED_KEYS'), values.GATEWAY_SIGNING_KEY_ID!)).toBe(true);
     expect(kids(trusted('INTERNAL_TRUSTED_KEYS'), values.ORDERS_SIGNING_KEY_ID!)).toBe(false);
-    expect(kids(trusted('INTERNAL_TRUSTED_KEYS_PRODUCTS'), values.ORDERS_SIGNING_KEY_ID!)).toBe(true);
+    expect(kids(trusted('INTERNAL_TRUSTED_KEYS_WITH_ORDERS'), values.ORDERS_SIGNING_KEY_ID!)).toBe(true);
   });
 });

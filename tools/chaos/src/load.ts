@@ -11,8 +11,10 @@ export interface Sample {
   end: number;
   /** HTTP status of the final answer; null when there was none (a network error). */
   status: number | null;
-  /** `extensions.code` of every error in the answer, or the network error's code. */
+  /** `extensions.code` of every error in the answer, or the network error's code; not the operation's answerCodes. */
   codes: string[];
+  /** Codes of the answer that are the operation's whole answer (placeOrder's OUT_OF_STOCK), not failures. */
+  answerCodes?: string[];
   /** Parts (subgraphs) whose fields are missing from the answer: all of them without an answer. */
   missing: SubgraphName[];
   /** Connection attempts refused before the answer (nothing listening: retried after a pause). */
@@ -127,9 +129,13 @@ export function startLoad(options: LoadOptions): Load {
       sample.missing = [...operation.parts];
     } else {
       sample.status = result.status;
-      const errors = result.answer?.errors ?? [];
-      sample.codes = errors.map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'NO_CODE'));
-      sample.leak = errors.some((e) => LEAK.test(e.message ?? ''));
+      const codeOf = (e: { extensions?: Record<string, unknown> }) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'NO_CODE');
+      const all = result.answer?.errors ?? [];
+      const errors = all.filter((e) => !operation.answerCodes?.has(codeOf(e)));
+      const answerCodes = all.filter((e) => operation.answerCodes?.has(codeOf(e))).map(codeOf);
+      if (answerCodes.length > 0) sample.answerCodes = answerCodes;
+      sample.codes = errors.map(codeOf);
+      sample.leak = all.some((e) => LEAK.test(e.message ?? ''));
       if (errors[0]) sample.message = `${errors[0].message ?? ''}${errors[0].path ? ` at ${errors[0].path.join('.')}` : ''}`;
       else if (result.status !== 200) sample.message = `HTTP ${result.status}`;
       sample.missing = result.answer ? [...operation.missing(result.answer)] : [...operation.parts];
@@ -137,6 +143,7 @@ export function startLoad(options: LoadOptions): Load {
       if (key) acknowledgedOrders.add(key);
     }
     samples.push(sample);
+    operation.observe?.(request, 'error' in result ? undefined : result.answer, sample);
   };
 
   // Open loop: requests start on a schedule whether or not earlier ones were answered, so a hung

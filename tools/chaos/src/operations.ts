@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SubgraphName } from '@shop/db';
 import { productUpc, PRODUCT_COUNT, USER_COUNT } from '@shop/db/seed';
+import type { Sample } from './load.ts';
 
 /** A GraphQL answer as the load reads it. */
 export interface GraphQLBody {
@@ -27,6 +28,13 @@ export interface Operation {
   missing(answer: GraphQLBody): Set<SubgraphName>;
   /** The idempotency key of an order the answer acknowledges (placeOrder only). */
   acknowledged?(answer: GraphQLBody, request: PreparedRequest): string | undefined;
+  /**
+   * Error codes that are a whole and correct answer of this operation, not a failure: placeOrder's
+   * OUT_OF_STOCK (the order was decided, REJECTED). Kept apart from the failures' codes.
+   */
+  answerCodes?: ReadonlySet<string>;
+  /** Called with each final answer (undefined: none, a network error), for callers that keep more than the sample. */
+  observe?(request: PreparedRequest, answer: GraphQLBody | undefined, sample: Sample): void;
 }
 
 type Obj = Record<string, unknown>;
@@ -123,8 +131,6 @@ export function operationMix(options: { runId: string; tokens: string[] }): Oper
     },
   };
 
-  const outOfStock = (answer: { errors?: Array<{ extensions?: Record<string, unknown> }> }) =>
-    answer.errors?.some((e) => e.extensions?.code === 'OUT_OF_STOCK') ?? false;
   let orders = 0;
   const placeOrder: Operation = {
     name: 'placeOrder',
@@ -132,24 +138,20 @@ export function operationMix(options: { runId: string; tokens: string[] }): Oper
     prepare() {
       orders += 1;
       const idempotencyKey = `chaos-${runId}-${orders}`;
-      const input = { lines: [{ upc: productUpc(orders % PRODUCT_COUNT), quantity: 1 + (orders % 3) }] };
+      // Not the products the order runs count stock on (ORDER_RUN_PRODUCTS): their stock is the run's alone.
+      const input = { lines: [{ upc: productUpc(orders % MIX_PRODUCT_COUNT), quantity: 1 + (orders % 3) }] };
       return {
         headers: { ...json, authorization: `Bearer ${nextToken()}` },
         body: JSON.stringify({ query: PLACE_ORDER, operationName: 'ChaosPlaceOrder', variables: { input, key: idempotencyKey } }),
         idempotencyKey,
       };
     },
+    answerCodes: ORDER_ANSWER_CODES,
     missing(answer) {
-      // OUT_OF_STOCK is a whole answer: the order was decided (REJECTED), nothing is missing.
-      if (outOfStock(answer)) return new Set();
-      const order = answer.data?.placeOrder;
-      // The total is the products subgraph's prices: orders cannot place an order without them. An
-      // order answered PENDING (inventory down) is whole too: it is written, and decided later.
-      return isObj(order) && order.id != null && order.total != null ? new Set() : new Set(this.parts);
+      return placeOrderMissing(answer, this.parts);
     },
     acknowledged(answer, request) {
-      const order = answer.data?.placeOrder;
-      return (isObj(order) && order.id != null) || outOfStock(answer) ? request.idempotencyKey : undefined;
+      return orderIdOf(answer) !== undefined ? request.idempotencyKey : undefined;
     },
   };
 
@@ -178,6 +180,40 @@ export function operationMix(options: { runId: string; tokens: string[] }): Oper
   };
 
   return [topProducts, me, placeOrder, productByApq];
+}
+
+/** placeOrder's coded answers that are whole: OUT_OF_STOCK (the order is written, and decided REJECTED). */
+export const ORDER_ANSWER_CODES: ReadonlySet<string> = new Set(['OUT_OF_STOCK']);
+/** The gateway's codes for a subgraph it could not get an answer from. */
+const UNREACHABLE = new Set(['SUBGRAPH_UNAVAILABLE', 'SUBGRAPH_TIMEOUT']);
+
+/** Seeded products at the end of the range belong to the order runs (order-run.ts); the mix orders the others. */
+export const ORDER_RUN_PRODUCTS = 20;
+const MIX_PRODUCT_COUNT = PRODUCT_COUNT - ORDER_RUN_PRODUCTS;
+
+/** The order an answer acknowledges: placeOrder's id, or OUT_OF_STOCK's extensions.orderId (the order is stored, REJECTED). */
+export function orderIdOf(answer: GraphQLBody): string | undefined {
+  const order = answer.data?.placeOrder;
+  if (isObj(order) && order.id != null) return String(order.id);
+  const refused = answer.errors?.find((e) => e.extensions?.code === 'OUT_OF_STOCK');
+  const id = refused?.extensions?.orderId;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+/**
+ * Parts missing from a placeOrder answer. OUT_OF_STOCK is a whole answer (the order was decided,
+ * REJECTED), and so is an order answered PENDING (inventory down: it is written, and decided later).
+ * The total is the products subgraph's prices: orders cannot place an order without them, so no
+ * order means both parts missing; except when the gateway could not reach orders at all, where
+ * only orders' part is (products was never asked).
+ */
+export function placeOrderMissing(answer: GraphQLBody, parts: readonly SubgraphName[]): Set<SubgraphName> {
+  const order = answer.data?.placeOrder;
+  if (isObj(order) && order.id != null && order.total != null) return new Set();
+  const codes = (answer.errors ?? []).map((e) => e.extensions?.code);
+  if (codes.length > 0 && codes.every((c) => typeof c === 'string' && ORDER_ANSWER_CODES.has(c))) return new Set();
+  if (codes.length > 0 && codes.every((c) => typeof c === 'string' && UNREACHABLE.has(c))) return new Set(['orders']);
+  return new Set(parts);
 }
 
 /** Users the load signs in as: spread over the seeded users. */

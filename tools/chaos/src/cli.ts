@@ -75,6 +75,7 @@ const options: ChaosOptions = {
   concurrency: args.data.concurrency ?? 256,
   ratePerSecond: args.data.rate ?? (short ? 10 : 20),
   maxRequests: 100_000,
+  orderRunRate: 25,
   logLevel: values['log-level'],
   progress: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
 };

@@ -1,4 +1,5 @@
 import type { PhaseStats, Recovery } from './classify.ts';
+import { DECIDE_WITHIN_MS, ORDER_RUN_SIZE, type OrderRunResult } from './order-run.ts';
 import type { Scenario } from './scenarios.ts';
 
 /** What one scenario measured, per phase: before the fault, while it lasted, after it was repaired. */
@@ -11,6 +12,8 @@ export interface ScenarioResult {
   recovery: Recovery;
   /** Requests to the faulted part started after the hang should have been detected: latencies (hang only). */
   lateInHang?: { requests: number; waited: number; p50Ms: number };
+  /** The order run's answers and the two databases' state after it (order-run scenarios only). */
+  orderRun?: OrderRunResult;
   notes: string[];
   alerts: AlertReport[];
 }
@@ -72,7 +75,7 @@ export function scenarioCriteria(result: ScenarioResult): Criterion[] {
       ...(awaiting ? { awaiting } : {}),
     });
 
-  if (id === 'kill-subgraph' || id === 'hang-subgraph') {
+  if (id === 'kill-subgraph' || id === 'hang-subgraph' || id === 'order-run-kill-inventory' || id === 'order-run-kill-orders') {
     criteria.push({
       scenario: id,
       text: 'every answer is HTTP 200',
@@ -104,6 +107,7 @@ export function scenarioCriteria(result: ScenarioResult): Criterion[] {
       });
     }
     recoveredWithin(5_000);
+    if (result.orderRun) criteria.push(...orderRunCriteria(id, result.orderRun));
   } else if (id === 'stop-redis') {
     criteria.push({
       scenario: id,
@@ -141,6 +145,74 @@ export function scenarioCriteria(result: ScenarioResult): Criterion[] {
       text: 'the gateway drains and exits by itself',
       pass: result.notes.some((n) => n.includes('exit code 0')),
       detail: result.notes.join('; '),
+    });
+  }
+  return criteria;
+}
+
+const few = (items: string[]) => (items.length === 0 ? '' : `: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ', …' : ''}`);
+
+/** Issue 11's crash criterion on an order run: what both databases hold after the restart. */
+export function orderRunCriteria(id: string, run: OrderRunResult): Criterion[] {
+  const c = run.checks;
+  const failedDuringFault = run.phases.fault.byKind.failed + run.phases.after.byKind.failed;
+  const failureCodes = Object.keys({ ...run.phases.fault.failedByCode, ...run.phases.after.failedByCode, ...run.phases.before.failedByCode });
+  const criteria: Criterion[] = [
+    {
+      scenario: id,
+      text: 'the run decided orders both ways (CONFIRMED and OUT_OF_STOCK answers)',
+      pass: run.totals.CONFIRMED > 0 && run.totals.OUT_OF_STOCK > 0,
+      detail: `${run.totals.CONFIRMED} CONFIRMED, ${run.totals.PENDING} PENDING, ${run.totals.OUT_OF_STOCK} OUT_OF_STOCK, ${run.totals.failed} failed of ${ORDER_RUN_SIZE}`,
+    },
+    {
+      scenario: id,
+      text: 'every CONFIRMED order has exactly its reservation (RESERVED, same lines), and only CONFIRMED orders hold one',
+      pass: c.confirmedWithoutReservation.length === 0 && c.reservedNotConfirmed.length === 0 && c.rejectedMismatch.length === 0,
+      detail:
+        `${c.confirmedWithoutReservation.length} CONFIRMED without it${few(c.confirmedWithoutReservation)}; ` +
+        `${c.reservedNotConfirmed.length} RESERVED for an order not CONFIRMED${few(c.reservedNotConfirmed)}; ${c.rejectedMismatch.length} REJECTED orders without a REJECTED reservation${few(c.rejectedMismatch)}`,
+    },
+    {
+      scenario: id,
+      text: 'no reservation lacks its order',
+      pass: c.orphanReservations.length === 0,
+      detail: `${c.orphanReservations.length} reservations in inventory whose order is not in orders${few(c.orphanReservations)}`,
+    },
+    {
+      scenario: id,
+      text: 'no acknowledged order is missing, and no answer is contradicted (CONFIRMED stays, OUT_OF_STOCK is REJECTED)',
+      pass: c.missingAcknowledged.length === 0 && c.contradicted.length === 0,
+      detail: `${c.acknowledged} acknowledged, ${c.stored} stored, ${c.missingAcknowledged.length} missing${few(c.missingAcknowledged)}; ${c.contradicted.length} contradicted${few(c.contradicted)}`,
+    },
+    {
+      scenario: id,
+      text: `every order decided and every stock command answered within ${DECIDE_WITHIN_MS / 1000} s of the restart`,
+      pass: run.decidedAfterRestartMs !== null && c.pending === 0 && c.unansweredCommands === 0,
+      detail:
+        run.decidedAfterRestartMs === null
+          ? `after ${DECIDE_WITHIN_MS / 1000} s: ${c.pending} orders PENDING, ${c.unansweredCommands} stock commands unanswered`
+          : `all decided ${fmtS(run.decidedAfterRestartMs)} after the restart (${fmtS(run.decidedAfterLastAnswerMs)} after the run's last answer)`,
+    },
+    {
+      scenario: id,
+      text: 'stock is conserved: start - units RESERVED = final, never negative',
+      pass: c.unconserved.length === 0,
+      detail: c.unconserved.length ? c.unconserved.join('; ') : run.products.map((p) => `${p.upc}: ${p.start} - ${p.reserved} = ${p.final}`).join('; '),
+    },
+  ];
+  if (id === 'order-run-kill-inventory') {
+    criteria.push({
+      scenario: id,
+      text: 'no placeOrder fails while inventory is down (answered PENDING, decided later)',
+      pass: failedDuringFault === 0,
+      detail: `${failedDuringFault} failed during or after the fault${failureCodes.length ? ` (${failureCodes.join(', ')})` : ''}`,
+    });
+  } else {
+    criteria.push({
+      scenario: id,
+      text: 'placeOrder fails only with SUBGRAPH_UNAVAILABLE / SUBGRAPH_TIMEOUT while orders is down',
+      pass: failureCodes.every((code) => SUBGRAPH_CODES.has(code)),
+      detail: `failure codes: ${failureCodes.join(', ') || 'none'}`,
     });
   }
   return criteria;

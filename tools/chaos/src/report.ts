@@ -1,5 +1,6 @@
 import type { PhaseStats } from './classify.ts';
 import type { Criterion, ScenarioResult } from './criteria.ts';
+import { DECIDE_WITHIN_MS, ORDER_RUN_SIZE, type OrderRunResult } from './order-run.ts';
 import type { ChaosResult } from './run.ts';
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -31,6 +32,7 @@ export function scenarioTable(result: ScenarioResult, criteria: Criterion[], pro
     `- time to recover: ${result.recovery.recoveredMs === null ? 'no fully correct answer after the fault' : `${s(result.recovery.recoveredMs)} (the first request answered fully correct was sent then; its answer took ${s(result.recovery.answerMs ?? 0)})`}` +
       (result.recovery.badAfter > 0 ? `, then ${result.recovery.badAfter} not fully correct` : ''),
   ];
+  if (result.orderRun) lines.push('', ...orderRunTable(result));
   const messages: Record<string, number> = {};
   for (const stats of [phases.before, phases.fault, phases.after]) {
     for (const [message, n] of Object.entries(stats.messages)) messages[message] = (messages[message] ?? 0) + n;
@@ -56,6 +58,29 @@ export function scenarioTable(result: ScenarioResult, criteria: Criterion[], pro
   }
   for (const c of criteria) lines.push(`- ${mark(c)}: ${c.text} (${c.detail})`);
   return lines.join('\n');
+}
+
+function orderRunTable(result: ScenarioResult): string[] {
+  const run = result.orderRun!;
+  const row = (name: string, durationMs: number, phase: OrderRunResult['phases']['before']) =>
+    `| ${name} (${s(durationMs)}) | ${phase.sent} | ${phase.byKind.CONFIRMED} | ${phase.byKind.PENDING} | ${phase.byKind.OUT_OF_STOCK} | ${phase.byKind.failed} | ${counts(phase.failedByCode)} | ${phase.p99Ms} ms | ${phase.maxMs} ms |`;
+  const decided =
+    run.decidedAfterRestartMs === null
+      ? `**not every order decided ${s(DECIDE_WITHIN_MS)} after the restart** (${run.checks.pending} PENDING, ${run.checks.unansweredCommands} stock commands unanswered)`
+      : `${s(run.decidedAfterRestartMs)} after the restart (${s(run.decidedAfterLastAnswerMs ?? 0)} after the run's last answer)`;
+  return [
+    `Order run: ${ORDER_RUN_SIZE} placeOrder calls (distinct idempotency keys), the fault injected once half were sent; answers as the client saw them:`,
+    '',
+    '| phase | orders | CONFIRMED | PENDING | OUT_OF_STOCK | failed | failed by code | p99 | max |',
+    '|---|---|---|---|---|---|---|---|---|',
+    row('before', result.durations.before, run.phases.before),
+    row('fault', result.durations.fault, run.phases.fault),
+    row('after', result.durations.after, run.phases.after),
+    '',
+    `- every order decided (none PENDING, every stock command answered): ${decided}`,
+    `- stock (start - units RESERVED = final): ${run.products.map((p) => `${p.upc} ${p.start} - ${p.reserved} = ${p.final ?? 'no row'}`).join('; ')}`,
+    `- stored: ${run.checks.stored} orders of the run, ${run.checks.acknowledged} acknowledged`,
+  ];
 }
 
 export function dataTable(result: ChaosResult, criteria: Criterion[]): string {

@@ -6,6 +6,18 @@ import { dataCriteria, scenarioCriteria, SUBGRAPH_TIMEOUT_MS, type AlertReport, 
 import { sleep } from './exec.ts';
 import { startLoad, type Load, type Sample } from './load.ts';
 import { loadUserIds, newRunId, operationMix, type Operation } from './operations.ts';
+import {
+  DECIDE_WITHIN_MS,
+  judgeOrderRun,
+  ORDER_RUN_SIZE,
+  orderRunPlan,
+  readRunState,
+  reservedUnits,
+  runPhases,
+  startOrderRun,
+  waitUntilDecided,
+  type OrderRunResult,
+} from './order-run.ts';
 import { startPrometheus, type RunningPrometheus } from './prometheus.ts';
 import { SCENARIOS, waitForHealthyStack, type Scenario } from './scenarios.ts';
 import { startChaosStack, type ChaosStack } from './stack.ts';
@@ -26,6 +38,8 @@ export interface ChaosOptions {
   concurrency: number;
   ratePerSecond: number;
   maxRequests: number;
+  /** placeOrder calls per second of an order run (ORDER_RUN_SIZE of them, beside the load). */
+  orderRunRate: number;
   logLevel: string;
   progress: (line: string) => void;
 }
@@ -84,7 +98,7 @@ async function runOnStack(stack: ChaosStack, options: ChaosOptions, startedAt: n
     const scenarios = SCENARIOS.filter((s) => options.only.length === 0 || options.only.includes(s.id));
     for (const scenario of scenarios) {
       await settle(stack, load, operations);
-      results.push(await runScenario(stack, load, operations, scenario, options, prometheus));
+      results.push(await runScenario(stack, load, operations, scenario, options, prometheus, { runId, tokens }));
     }
     await settle(stack, load, operations);
   } finally {
@@ -116,13 +130,44 @@ async function runScenario(
   scenario: Scenario,
   options: ChaosOptions,
   prometheus: RunningPrometheus | null,
+  run: { runId: string; tokens: string[] },
 ): Promise<ScenarioResult> {
   const holdMs = scenario.id === 'hang-subgraph' ? options.hangHoldMs : options.holdMs;
   options.progress(`scenario: ${scenario.title}, held ${(holdMs / 1000).toFixed(0)} s`);
   const begin = Date.now();
-  await sleep(options.baselineMs);
-  const { faultAt, repairedAt, notes } = await scenario.inject(stack, holdMs);
-  await sleep(options.afterMs);
+  let orderRun: OrderRunResult | undefined;
+  let faultTimes;
+  if (scenario.orderRun) {
+    const urls = { orders: stack.databases.urls.orders, inventory: stack.databases.urls.inventory };
+    const plan = orderRunPlan(run.runId, scenario.id, scenario.orderRun.slot);
+    const orders = await startOrderRun({ gatewayUrl: stack.gatewayUrl, inventoryDatabaseUrl: urls.inventory, plan, tokens: run.tokens, ratePerSecond: options.orderRunRate });
+    options.progress(`order run: ${ORDER_RUN_SIZE} placeOrder at ${options.orderRunRate}/s on ${plan.products.map((p) => `${p.upc} (${p.start})`).join(', ')}; the fault comes half-way`);
+    const finished = orders.finished();
+    finished.catch(() => {});
+    await until(() => orders.sent() >= ORDER_RUN_SIZE / 2, { timeoutMs: 120_000, intervalMs: 20, what: 'half of the order run sent' });
+    faultTimes = await scenario.inject(stack, holdMs);
+    const deadline = faultTimes.repairedAt + DECIDE_WITHIN_MS;
+    const [decidedAt] = await Promise.all([waitUntilDecided(urls, orders, deadline), finished]);
+    const state = await readRunState(urls, plan);
+    const answers = [...orders.answers.values()];
+    const totals = { CONFIRMED: 0, PENDING: 0, OUT_OF_STOCK: 0, failed: 0 };
+    for (const answer of answers) totals[answer.kind] += 1;
+    orderRun = {
+      products: plan.products.map((p) => ({ ...p, final: state.quantities.get(p.upc) ?? null, reserved: reservedUnits(state, p.upc) })),
+      phases: runPhases(answers, faultTimes.faultAt, faultTimes.repairedAt),
+      totals,
+      decidedAfterRestartMs: decidedAt === null ? null : Math.max(0, decidedAt - faultTimes.repairedAt),
+      decidedAfterLastAnswerMs: decidedAt === null || orders.finishedAt === null ? null : Math.max(0, decidedAt - orders.finishedAt),
+      checks: judgeOrderRun(plan, answers, state),
+    };
+    // The load's after phase as long as for the other faults, counted from the repair.
+    await sleep(options.afterMs - (Date.now() - faultTimes.repairedAt));
+  } else {
+    await sleep(options.baselineMs);
+    faultTimes = await scenario.inject(stack, holdMs);
+    await sleep(options.afterMs);
+  }
+  const { faultAt, repairedAt, notes } = faultTimes;
   const end = Date.now();
   await prometheus?.poll();
 
@@ -157,6 +202,7 @@ async function runScenario(
     durations: { before: faultAt - begin, fault: repairedAt - faultAt, after: end - repairedAt },
     recovery,
     ...(lateInHang ? { lateInHang } : {}),
+    ...(orderRun ? { orderRun } : {}),
     notes,
     alerts: prometheus ? alertsOf(prometheus, faultAt, end) : [],
   };

@@ -12,8 +12,14 @@ export interface FaultTimes {
 }
 
 export interface Scenario {
-  id: 'kill-subgraph' | 'hang-subgraph' | 'stop-redis' | 'restart-postgres' | 'sigterm-gateway';
+  id: 'kill-subgraph' | 'hang-subgraph' | 'stop-redis' | 'restart-postgres' | 'sigterm-gateway' | 'order-run-kill-inventory' | 'order-run-kill-orders';
   title: string;
+  /**
+   * Set for the order runs of issue 11: besides the load, a run of ORDER_RUN_SIZE placeOrder calls
+   * (its own products, some scarce) is sent, the fault is injected once half of it was sent, and
+   * both databases are checked after the restart (order-run.ts). The number picks the run's products.
+   */
+  orderRun?: { slot: number };
   /** The parts whose fields may be missing while the fault lasts: every other field must be there. */
   faulted: ReadonlySet<SubgraphName>;
   /** Injects the fault, holds it for `holdMs`, undoes it; resolves once the cause is repaired. */
@@ -29,16 +35,7 @@ export const SCENARIOS: Scenario[] = [
     id: 'kill-subgraph',
     title: `kill a subgraph (SIGKILL ${VICTIM}, started again after the hold)`,
     faulted: new Set([VICTIM]),
-    async inject(stack, holdMs) {
-      const faultAt = Date.now();
-      stack.signal(VICTIM, 'SIGKILL');
-      await stack.exited(VICTIM);
-      await sleep(holdMs - (Date.now() - faultAt));
-      const restartAt = Date.now();
-      await stack.start(VICTIM);
-      const repairedAt = Date.now();
-      return { faultAt, repairedAt, notes: [`${VICTIM} restarted and healthy in ${((repairedAt - restartAt) / 1000).toFixed(1)} s`] };
-    },
+    inject: (stack, holdMs) => killAndRestart(stack, VICTIM, holdMs),
   },
   {
     id: 'hang-subgraph',
@@ -105,7 +102,33 @@ export const SCENARIOS: Scenario[] = [
       };
     },
   },
+  {
+    id: 'order-run-kill-inventory',
+    title: 'kill inventory during an order run (SIGKILL inventory half-way through 500 placeOrder calls, started again after the hold)',
+    faulted: new Set(['inventory']),
+    orderRun: { slot: 0 },
+    inject: (stack, holdMs) => killAndRestart(stack, 'inventory', holdMs),
+  },
+  {
+    id: 'order-run-kill-orders',
+    title: 'kill orders during an order run (SIGKILL orders half-way through 500 placeOrder calls, started again after the hold)',
+    faulted: new Set(['orders']),
+    orderRun: { slot: 1 },
+    inject: (stack, holdMs) => killAndRestart(stack, 'orders', holdMs),
+  },
 ];
+
+/** SIGKILL a subgraph, hold, start it again; repaired once it is healthy. */
+async function killAndRestart(stack: ChaosStack, victim: SubgraphName, holdMs: number): Promise<FaultTimes> {
+  const faultAt = Date.now();
+  stack.signal(victim, 'SIGKILL');
+  await stack.exited(victim);
+  await sleep(holdMs - (Date.now() - faultAt));
+  const restartAt = Date.now();
+  await stack.start(victim);
+  const repairedAt = Date.now();
+  return { faultAt, repairedAt, notes: [`${victim} restarted and healthy in ${((repairedAt - restartAt) / 1000).toFixed(1)} s`] };
+}
 
 /** Waits until every service answers its probe again (after a fault, before the next one). */
 export async function waitForHealthyStack(stack: ChaosStack, timeoutMs: number): Promise<void> {

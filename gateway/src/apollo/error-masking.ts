@@ -21,6 +21,9 @@ const CLIENT_FACING_CODES = new Set([
   'IDEMPOTENCY_KEY_REUSED',
   'PRODUCT_NOT_FOUND',
   'PRODUCTS_UNAVAILABLE',
+  'OUT_OF_STOCK',
+  'ORDER_NOT_FOUND',
+  'ORDER_NOT_CANCELLABLE',
   // A subgraph fetch that failed (subgraph-fetch/faults.ts): the gateway's own message, never a network error.
   'SUBGRAPH_UNAVAILABLE',
   'SUBGRAPH_TIMEOUT',
@@ -29,8 +32,19 @@ const CLIENT_FACING_CODES = new Set([
   'DATABASE_TIMEOUT',
 ]);
 
-/** Codes whose `serviceName` and `reason` are kept in production: which subgraph failed and why tells a client what to retry. */
-const SUBGRAPH_FAULT_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'SUBGRAPH_TIMEOUT', 'DATABASE_UNAVAILABLE', 'DATABASE_TIMEOUT']);
+/**
+ * The extensions kept in production beside the code, per code: what the README's error table
+ * promises clients. Which subgraph failed and why tells a client what to retry; an order refused
+ * for stock names the order and the short lines; an order past cancelling says its status.
+ */
+const KEPT_EXTENSIONS: Record<string, readonly string[]> = {
+  SUBGRAPH_UNAVAILABLE: ['serviceName', 'reason'],
+  SUBGRAPH_TIMEOUT: ['serviceName', 'reason'],
+  DATABASE_UNAVAILABLE: ['serviceName', 'reason'],
+  DATABASE_TIMEOUT: ['serviceName', 'reason'],
+  OUT_OF_STOCK: ['orderId', 'shortages'],
+  ORDER_NOT_CANCELLABLE: ['orderId', 'status'],
+};
 
 /**
  * "Did you mean ...?" names fields, arguments, types and enum values near what the client sent:
@@ -61,7 +75,7 @@ export function errorMasking(production: boolean): ApolloServerPlugin<GatewayCon
               ...(error.path ? { path: error.path } : {}),
               extensions: {
                 code: safe ? code : 'INTERNAL_SERVER_ERROR',
-                ...(SUBGRAPH_FAULT_CODES.has(code) ? pick(error.extensions, ['serviceName', 'reason']) : {}),
+                ...(safe && KEPT_EXTENSIONS[code] ? pick(error.extensions, KEPT_EXTENSIONS[code]) : {}),
                 requestId: contextValue.requestId,
               },
             };

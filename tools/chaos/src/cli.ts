@@ -1,11 +1,11 @@
 /**
  * `npm run chaos [-- --short] [--only kill-subgraph,stop-redis] [--no-prometheus] [--hold <s>] [--rate <n>]`: the real
  * stack under a bounded load while each fault is injected in turn; one table per fault, the
- * done-when criteria of issue 10, and (full runs) tools/chaos/RESULTS.md. Exits 1 when an enforced
+ * done-when criteria of issue 10 (and issue 11's order runs), and (full runs) tools/chaos/RESULTS.md. Exits 1 when an enforced
  * criterion fails; when the run itself could not be done, with @shop/cli-kit's codes (64 a bad flag, 69 a
  * service or tool it needs is missing, 70 a bug).
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,8 +13,8 @@ import { z } from 'zod';
 import { exitOnFailure, reportFailure, usageError } from '@shop/cli-kit';
 import { cleanupAll, cleanupOnSignals } from './cleanup.ts';
 import { findPrometheus, PROMETHEUS_MISSING } from './prometheus.ts';
-import { fullReport } from './report.ts';
-import { runChaos, type ChaosOptions } from './run.ts';
+import { fullReport, mergeResults, scenarioSections } from './report.ts';
+import { runChaos, type ChaosOptions, type ChaosResult } from './run.ts';
 import { SCENARIOS } from './scenarios.ts';
 
 const RESULTS = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
@@ -95,8 +95,13 @@ try {
   );
   const resultsPath = values.results ?? (short ? undefined : RESULTS);
   if (resultsPath) {
-    await writeFile(resultsPath, resultsFile(report, result.durationMs, result.totalRequests));
-    console.log(`wrote ${resultsPath}`);
+    // A run of some scenarios (--only) updates their sections and keeps the others of the last full run.
+    const existing = options.only.length > 0 ? await readFile(resultsPath, 'utf8').catch(() => null) : null;
+    await writeFile(
+      resultsPath,
+      existing ? mergeResults(existing, scenarioSections(result), partialNote(result)) : resultsFile(report, result.durationMs, result.totalRequests),
+    );
+    console.log(`${existing ? 'updated' : 'wrote'} ${resultsPath}`);
   }
   if (failed.length > 0) exitCode = 1;
 } catch (error) {
@@ -106,8 +111,24 @@ try {
 }
 process.exit(exitCode);
 
+function commandLine(): string {
+  return `npm run chaos${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+}
+
+/** Where a section of a partial run comes from: it ran apart from the full run the file's header describes. */
+function partialNote(result: ChaosResult): string {
+  const { data } = result;
+  const failing = result.criteria.filter((c) => !c.pass).length;
+  return (
+    `_From \`${commandLine()}\` (${result.totalRequests} requests in ${(result.durationMs / 1000).toFixed(0)} s), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
+    `load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end; the same load and phases as above, ` +
+    `held ${options.holdMs / 1000} s. Its data check: ${data.acknowledged} placeOrder of the load acknowledged, ${data.stored} stored, ${data.lost} lost, ${data.duplicated} duplicated; ` +
+    `${failing === 0 ? 'no criterion failed' : `${failing} criteria failed`}._`
+  );
+}
+
 function resultsFile(report: string, durationMs: number, requests: number): string {
-  const command = `npm run chaos${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const command = commandLine();
   return `# Chaos results
 
 Command: \`${command}\` (${requests} requests in ${(durationMs / 1000).toFixed(0)} s)

@@ -96,14 +96,40 @@ export function dataTable(result: ChaosResult, criteria: Criterion[]): string {
   ].join('\n');
 }
 
-export function fullReport(result: ChaosResult): string {
-  const sections = result.results.map((r) =>
+/** One table per scenario that ran. */
+export function scenarioSections(result: ChaosResult): string[] {
+  return result.results.map((r) =>
     scenarioTable(
       r,
       result.criteria.filter((c) => c.scenario === r.scenario.id),
       result.prometheus,
     ),
   );
+}
+
+/**
+ * A results file with the sections of a partial run (`--only`) put in: each replaces the section
+ * of the same title, or goes before the data check; every other section stays as the last full run
+ * wrote it. Each section put in starts with `note` (which run it comes from).
+ */
+export function mergeResults(existing: string, sections: string[], note: string): string {
+  const parts = existing.trimEnd().split(/\n(?=### )/).map((part) => part.trimEnd());
+  const titleOf = (section: string) => section.split('\n', 1)[0]!;
+  for (const section of sections) {
+    const [title, ...rest] = section.split('\n');
+    const noted = [title, '', note, ...rest].join('\n');
+    const at = parts.findIndex((part, i) => i > 0 && titleOf(part) === title);
+    if (at > 0) parts[at] = noted;
+    else {
+      const data = parts.findIndex((part, i) => i > 0 && titleOf(part) === '### data');
+      parts.splice(data > 0 ? data : parts.length, 0, noted);
+    }
+  }
+  return `${parts.join('\n\n')}\n`;
+}
+
+export function fullReport(result: ChaosResult): string {
+  const sections = scenarioSections(result);
   sections.push(dataTable(result, result.criteria.filter((c) => c.scenario === 'data')));
   const failing = result.criteria.filter((c) => !c.pass);
   const findings = [

@@ -13,8 +13,18 @@ export interface StockCommand {
 export type RelayPath = 'inline' | 'sweep';
 export type RelayResult = { ok: true; outcome: ReservationOutcome } | { ok: false; error: Error };
 
-/** The longest a failing command waits before its next attempt. */
-const MAX_BACKOFF_MS = 30_000;
+/**
+ * The longest a failing command waits before its next attempt: after inventory is back, the
+ * orders it kept PENDING wait at most this long (plus a sweep interval) for their decision. It is
+ * well under the 30 s within which an order must be decided after a crash is repaired (issue 11);
+ * at 30 s, an outage of half a minute or more left orders PENDING up to 30 s after inventory was back.
+ */
+export const MAX_BACKOFF_MS = 10_000;
+
+/** When a command that failed `attempts` times before is tried again: doubling from 0.5 s, jittered (50-100%), capped. */
+export function retryDelayMs(attempts: number, random: number = Math.random()): number {
+  return Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(attempts, 10)) * (0.5 + random / 2);
+}
 
 /**
  * Delivers the outbox's commands to inventory and applies inventory's answers to the orders.
@@ -86,7 +96,7 @@ export class StockRelay {
     } catch (cause) {
       const error = cause instanceof Error ? cause : new Error(String(cause));
       this.relayed.inc({ kind: command.kind, path, outcome: 'failed' });
-      const delayMs = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(command.attempts, 10)) * (0.5 + Math.random() / 2);
+      const delayMs = retryDelayMs(command.attempts);
       this.logger.warn({ err: error, orderId: command.orderId, kind: command.kind, attempts: command.attempts + 1, retryInMs: Math.round(delayMs) }, 'stock command not relayed; the sweep retries it');
       // When the orders database is what failed, this fails too: the command keeps its old
       // schedule and the sweep still finds it.

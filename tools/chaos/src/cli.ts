@@ -123,7 +123,7 @@ function partialNote(result: ChaosResult): string {
     `_From \`${commandLine()}\` (${result.totalRequests} requests in ${(result.durationMs / 1000).toFixed(0)} s), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
     `load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end; the same load and phases as above, ` +
     `held ${options.holdMs / 1000} s. Its data check: ${data.acknowledged} placeOrder of the load acknowledged, ${data.stored} stored, ${data.lost} lost, ${data.duplicated} duplicated; ` +
-    `${failing === 0 ? 'no criterion failed' : `${failing} criteria failed`}._`
+    `${failing === 0 ? 'no criterion failed' : `${failing} ${failing === 1 ? 'criterion' : 'criteria'} failed`}._`
   );
 }
 

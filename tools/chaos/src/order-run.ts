@@ -148,7 +148,7 @@ export async function startOrderRun(options: {
   const load: Load = startLoad({
     url: options.gatewayUrl,
     operations: [operation],
-    concurrency: 128,
+    concurrency: 256,
     ratePerSecond: options.ratePerSecond,
     maxRequests: ORDER_RUN_SIZE,
     requestTimeoutMs: 35_000,

@@ -30,6 +30,8 @@ const CLIENT_FACING_CODES = new Set([
   // A subgraph's database fault (service-kit's database-errors.ts): the subgraph's own message, never the driver's.
   'DATABASE_UNAVAILABLE',
   'DATABASE_TIMEOUT',
+  // The correctness stage's refusal (correctness/operation-corrections.ts): it names only fields of the client's own operation.
+  'QUERY_PLANNING_FAILED',
 ]);
 
 /**
@@ -44,6 +46,8 @@ const KEPT_EXTENSIONS: Record<string, readonly string[]> = {
   DATABASE_TIMEOUT: ['serviceName', 'reason'],
   OUT_OF_STOCK: ['orderId', 'shortages'],
   ORDER_NOT_CANCELLABLE: ['orderId', 'status'],
+  // A refusal of the correctness stage names the fields to ask for apart, or the one no subgraph can answer.
+  QUERY_PLANNING_FAILED: ['reason', 'fields', 'coordinate'],
 };
 
 /**

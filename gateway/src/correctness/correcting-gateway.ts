@@ -10,6 +10,13 @@ export type GatewayLike = Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 
 type Executor = NonNullable<Awaited<ReturnType<ApolloGateway['load']>>['executor']>;
 type RequestContext = Parameters<Executor>[0];
 
+/** A correction with what executing it needs, worked out once: the rewritten document's hash. */
+type Prepared = Exclude<Correction, { kind: 'rewritten' }> | (Extract<Correction, { kind: 'rewritten' }> & { queryHash: string });
+
+// Apollo caches plans by the query hash: the rewritten document's plan is cached apart from the original's.
+const prepared = (correction: Correction): Prepared =>
+  correction.kind === 'rewritten' ? { ...correction, queryHash: createHash('sha256').update(print(correction.document)).digest('hex') } : correction;
+
 /** Corrections are a function of the document: cached like Apollo's plans are. */
 const CORRECTION_CACHE_SIZE = 2000;
 
@@ -22,14 +29,14 @@ const CORRECTION_CACHE_SIZE = 2000;
  */
 export function correctingGateway(gateway: GatewayLike) {
   let facts: SupergraphFacts | null = null;
-  const corrections = new Map<string, Correction>();
+  const corrections = new Map<string, Prepared>();
 
-  const correctionOf = (requestContext: RequestContext): Correction => {
+  const correctionOf = (requestContext: RequestContext): Prepared => {
     if (!facts) return { kind: 'unchanged' };
     const key = `${requestContext.queryHash}:${requestContext.request.operationName ?? ''}`;
     let correction = corrections.get(key);
     if (!correction) {
-      correction = correctOperation(facts, requestContext.document, requestContext.request.operationName);
+      correction = prepared(correctOperation(facts, requestContext.document, requestContext.request.operationName));
       if (corrections.size >= CORRECTION_CACHE_SIZE) corrections.delete(corrections.keys().next().value!);
       corrections.set(key, correction);
     }
@@ -45,8 +52,7 @@ export function correctingGateway(gateway: GatewayLike) {
       const result = await execute({
         ...requestContext,
         document: correction.document,
-        // Apollo caches plans by this hash: the rewritten document's plan is cached apart from the original's.
-        queryHash: createHash('sha256').update(print(correction.document)).digest('hex'),
+        queryHash: correction.queryHash,
       } as RequestContext);
       return {
         ...result,

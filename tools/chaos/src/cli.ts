@@ -70,7 +70,8 @@ const options: ChaosOptions = {
   baselineMs: short ? 2_000 : 5_000,
   holdMs: args.data.holdSeconds ? args.data.holdSeconds * 1000 : short ? 5_000 : 40_000,
   // Longer than the subgraph timeout, so a breaker can be seen opening.
-  hangHoldMs: args.data.holdSeconds ? args.data.holdSeconds * 1000 : short ? 15_000 : 40_000,
+  // Short: long enough for the circuit to open (the fetch timeout and a few seconds of failures) and a few seconds after.
+  hangHoldMs: args.data.holdSeconds ? args.data.holdSeconds * 1000 : short ? 22_000 : 40_000,
   afterMs: short ? 7_000 : 20_000,
   concurrency: args.data.concurrency ?? 256,
   ratePerSecond: args.data.rate ?? (short ? 10 : 20),

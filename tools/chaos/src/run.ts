@@ -188,12 +188,13 @@ async function runScenario(
   const recovery = recoveryOf(within(repairedAt, end), repairedAt, readsFaulted);
   let lateInHang: ScenarioResult['lateInHang'];
   if (scenario.id === 'hang-subgraph') {
-    // Sent once the first fetches to the hung subgraph have timed out (and a breaker could know),
-    // and at least a second before the repair (so that an answer in time means one without it).
-    const late = within(faultAt + SUBGRAPH_TIMEOUT_MS + 1_000, repairedAt - 1_000).filter(readsFaulted);
+    // Sent once the gateway's circuit to the hung subgraph was seen open (it knew), and at least a
+    // second before the repair (so that an answer in time means one without it).
+    const openAt = faultTimes.circuitOpenAt ?? null;
+    const late = openAt === null ? [] : within(openAt + 500, repairedAt - 1_000).filter(readsFaulted);
     const latencies = late.map((s) => s.end - s.start).sort((a, b) => a - b);
     const waited = late.filter((s) => s.end - s.start >= SUBGRAPH_TIMEOUT_MS / 2 || s.end >= repairedAt).length;
-    lateInHang = { requests: late.length, waited, p50Ms: percentile(latencies, 50) };
+    lateInHang = { requests: late.length, waited, p50Ms: percentile(latencies, 50), detectedAfterMs: openAt === null ? null : openAt - faultAt };
   }
   return {
     scenario,

@@ -9,6 +9,8 @@ export interface FaultTimes {
   repairedAt: number;
   /** What happened while injecting it, for the table (e.g. how the gateway exited). */
   notes: string[];
+  /** Hang only: when the gateway's circuit to the hung subgraph was first seen open (its /metrics, polled), or null if never. */
+  circuitOpenAt?: number | null;
 }
 
 export interface Scenario {
@@ -44,9 +46,10 @@ export const SCENARIOS: Scenario[] = [
     async inject(stack, holdMs) {
       const faultAt = Date.now();
       stack.signal(VICTIM, 'SIGSTOP');
-      await sleep(holdMs);
+      const circuitOpenAt = await watchCircuitOpen(stack, VICTIM, faultAt + holdMs);
+      await sleep(faultAt + holdMs - Date.now());
       stack.signal(VICTIM, 'SIGCONT');
-      return { faultAt, repairedAt: Date.now(), notes: [] };
+      return { faultAt, repairedAt: Date.now(), notes: [], circuitOpenAt };
     },
   },
   {
@@ -137,4 +140,21 @@ export async function waitForHealthyStack(stack: ChaosStack, timeoutMs: number):
     intervalMs: 250,
     what: 'every service healthy',
   });
+}
+
+/**
+ * Polls the gateway's /metrics every 200 ms until `subgraph_circuit_state{subgraph,state="open"}` is 1
+ * or `until` passes: when the gateway knew the subgraph hangs, which the hang's criteria start from.
+ */
+async function watchCircuitOpen(stack: ChaosStack, subgraph: SubgraphName, until: number): Promise<number | null> {
+  const { address, path } = await stack.gatewayMetricsTarget();
+  const open = new RegExp(`^subgraph_circuit_state\\{[^}]*subgraph="${subgraph}"[^}]*state="open"[^}]*\\} 1$`, 'm');
+  while (Date.now() < until) {
+    const text = await fetch(`http://${address}${path}`, { signal: AbortSignal.timeout(1_000) })
+      .then((r) => r.text())
+      .catch(() => '');
+    if (open.test(text)) return Date.now();
+    await sleep(200);
+  }
+  return null;
 }

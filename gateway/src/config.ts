@@ -254,6 +254,8 @@ export const gatewayEnv = z
     INBOUND_DEDUP: flag(true),
     /** Identical in-flight subgraph query fetches share one HTTP call. */
     SUBGRAPH_DEDUP: flag(true),
+    /** Query plans scheduled in waves, and each wave's fetches to one subgraph sent as one request, representations deduplicated. */
+    SUBGRAPH_BATCHING: flag(true),
     /** Whole-response cache for queries, honouring the @cacheControl policy; per identity for PRIVATE data. */
     RESPONSE_CACHE: z.enum(['off', 'memory', 'redis']).default('off'),
     /** Largest in-process response cache, in MiB (RESPONSE_CACHE=memory). */

@@ -12,6 +12,13 @@ export function formatCallReport(report: CallReport): string {
   const lines: string[] = [];
   lines.push(`Operation: ${report.operation ?? '(anonymous)'}`);
   if (report.queryPlan) lines.push('', 'Query plan:', report.queryPlan);
+  if (report.waves) {
+    // Each wave waits for the one before; its fetches to one subgraph leave as one request.
+    lines.push('', 'Waves (the plan\'s fetches to each subgraph; one request per subgraph per wave):');
+    report.waves.forEach((wave, i) => {
+      lines.push(`  ${i + 1}. ${Object.entries(wave).map(([subgraph, n]) => `${subgraph} ${n === 1 ? '1 fetch' : `${n} fetches`}`).join(', ')}`);
+    });
+  }
   const end = Math.max(report.totals?.durationMs ?? 0, ...report.calls.map((c) => c.startMs + c.durationMs), 0.01);
   const scale = BAR_WIDTH / end;
   lines.push('', `Calls (waterfall over ${end.toFixed(1)} ms):`);
@@ -22,7 +29,7 @@ export function formatCallReport(report: CallReport): string {
     const bar = (' '.repeat(from) + '█'.repeat(width)).slice(0, BAR_WIDTH).padEnd(BAR_WIDTH);
     const label =
       call.kind === 'fetch'
-        ? `fetch ${call.name}${call.size !== undefined ? ` (${call.size} representations)` : ''}`
+        ? `fetch ${call.name}${fetchDetails(call)}`
         : call.kind === 'batch'
           ? `  batch ${call.service}:${call.name} (${call.size} keys)`
           : `    sql ${call.service}: ${call.name.length > SQL_WIDTH ? `${call.name.slice(0, SQL_WIDTH - 1)}…` : call.name}`;
@@ -32,8 +39,16 @@ export function formatCallReport(report: CallReport): string {
     const t = report.totals;
     lines.push(
       '',
-      `Totals: ${t.subgraphFetches} subgraph fetches, ${t.dataLoaderBatches} DataLoader batches, ${t.sqlStatements} SQL statements, ${t.durationMs.toFixed(1)} ms at the gateway`,
+      `Totals: ${t.subgraphFetches} subgraph fetches${t.planFetches !== undefined && t.planFetches !== t.subgraphFetches ? ` (carrying the plan's ${t.planFetches})` : ''}, ${t.dataLoaderBatches} DataLoader batches, ${t.sqlStatements} SQL statements, ${t.durationMs.toFixed(1)} ms at the gateway`,
     );
   }
   return lines.join('\n');
+}
+
+function fetchDetails(call: CallReport['calls'][number]): string {
+  const details = [
+    ...(call.fetches !== undefined && call.fetches > 1 ? [`${call.fetches} plan fetches merged`] : []),
+    ...(call.size !== undefined ? [`${call.size} representations`] : []),
+  ];
+  return details.length ? ` (${details.join(', ')})` : '';
 }

@@ -9,12 +9,17 @@ import { currentScope, now, type CallEvent, type RequestScope } from './request-
 export interface CallReport {
   operation: string | null;
   queryPlan?: string;
-  totals?: { subgraphFetches: number; dataLoaderBatches: number; sqlStatements: number; durationMs: number };
+  /** The plan's waves when it was scheduled in waves: per wave, subgraph → the plan's fetches to it. */
+  waves?: Array<Record<string, number>>;
+  /** subgraphFetches are HTTP requests; planFetches the query plan's fetches they carried (more when batched). */
+  totals?: { subgraphFetches: number; planFetches: number; dataLoaderBatches: number; sqlStatements: number; durationMs: number };
   calls: CallEvent[];
 }
 
 /** Where the gateway puts the pretty-printed query plan of a request that asked for a call report. */
 export const queryPlans = new WeakMap<RequestScope, string>();
+/** And the waves of that plan, when it was scheduled in waves. */
+export const queryPlanWaves = new WeakMap<RequestScope, Array<Record<string, number>>>();
 
 function endWith(span: Span) {
   return async (error?: unknown) => {
@@ -101,8 +106,10 @@ function attachReport<Ctx extends BaseContext>(
       ? {
           operation: context.operationName ?? null,
           queryPlan: queryPlans.get(scope),
+          ...(queryPlanWaves.has(scope) ? { waves: queryPlanWaves.get(scope) } : {}),
           totals: {
             subgraphFetches: calls.filter((c) => c.kind === 'fetch').length,
+            planFetches: calls.reduce((n, c) => n + (c.kind === 'fetch' ? (c.fetches ?? 1) : 0), 0),
             dataLoaderBatches: calls.filter((c) => c.kind === 'batch').length,
             sqlStatements: calls.filter((c) => c.kind === 'sql').length,
             durationMs: Math.round((now() - scope.startedAt) * 100) / 100,

@@ -6,7 +6,7 @@ export { currentScope, now, recordCall, runInScope, type CallEvent, type Request
 export { BAGGAGE, CALL_REPORT_HEADER, tracedHandler, tracer, type TracedHandlerOptions } from './http-tracing.ts';
 export { sqlStatementStarted, traceBatch } from './instrument.ts';
 export { traceResolvers } from './trace-resolvers.ts';
-export { graphqlTelemetryPlugin, queryPlans, type CallReport } from './graphql-plugin.ts';
+export { graphqlTelemetryPlugin, queryPlans, queryPlanWaves, type CallReport } from './graphql-plugin.ts';
 export { DEFAULT_OTLP_ENDPOINT, exporterFromEnv, readTracingConfig, packageVersion, shutdownTracing, startTracing, tracingEnv, type Tracing, type TracingOptions } from './tracing.ts';
 export { formatCallReport } from './call-report-format.ts';
 export { adoptCallReport, tracedBackground, tracedCall, untraced } from './outgoing.ts';

@@ -104,8 +104,14 @@ export function createServiceMetrics(service: string, options: { maxOperations?:
     }),
     subgraphFetches: new Counter({
       name: 'subgraph_fetches_total',
-      help: 'Subgraph fetches the gateway made, by subgraph and outcome.',
+      help: 'Subgraph fetches (HTTP requests) the gateway made, by subgraph and outcome.',
       labelNames: ['subgraph', 'outcome'] as const,
+      registers,
+    }),
+    subgraphBatchedFetches: new Counter({
+      name: 'subgraph_batched_plan_fetches_total',
+      help: "Query plan fetches the gateway sent batched, more than one in a subgraph request (SUBGRAPH_BATCHING), by subgraph.",
+      labelNames: ['subgraph'] as const,
       registers,
     }),
     subgraphFetchDuration: new Histogram({

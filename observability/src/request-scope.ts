@@ -12,6 +12,8 @@ export interface CallEvent {
   name: string;
   /** Entity representations of a fetch, keys of a batch. */
   size?: number;
+  /** Of a subgraph fetch: how many of the query plan's fetches it carried (more than one when batched). */
+  fetches?: number;
   /** Milliseconds since the start of the request at the gateway. */
   startMs: number;
   durationMs: number;

@@ -5,6 +5,7 @@ import { authorizingGateway } from '../auth/authorization/authorizing-gateway.ts
 import { declareEnforcedSecurityFeatures } from '../auth/authorization/requirements.ts';
 import type { GatewayConfig } from '../config.ts';
 import { correctingGateway } from '../correctness/correcting-gateway.ts';
+import { scheduleQueryPlans } from '../fetch-batching/scheduling-planner.ts';
 import { resolvableKeysFirst } from '../correctness/resolvable-keys-first.ts';
 import { costDirectivesFromSupergraph, type CostDirectives } from '../limits/cost-estimate.ts';
 import { SubgraphDataSource } from '../subgraph-fetch/data-source.ts';
@@ -49,9 +50,17 @@ export function federatedGateway(config: GatewayConfig, deps: { logger: Logger; 
     experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MB,
     buildService: ({ name, url }) => {
       subgraphNames.add(name);
-      return new SubgraphDataSource({ name, url: config.subgraphUrlOverrides[name] ?? url, fetcher: deps.fetcher, telemetry: deps.telemetry.fetch });
+      return new SubgraphDataSource({
+        name,
+        url: config.subgraphUrlOverrides[name] ?? url,
+        fetcher: deps.fetcher,
+        telemetry: deps.telemetry.fetch,
+        batching: config.SUBGRAPH_BATCHING,
+      });
     },
   });
+  // Before the first load: plans are scheduled in waves from the first one built.
+  if (config.SUBGRAPH_BATCHING) scheduleQueryPlans(gateway, deps.logger);
   // Authorization first (it removes fields), then the correctness stage on what is left, then Apollo's planner.
   const authorizing = authorizingGateway(correctingGateway(gateway));
   authorizing.track();

@@ -3,6 +3,7 @@ import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apol
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { Kind, type DocumentNode, type GraphQLError } from 'graphql';
 import type { GatewayContext } from '../context.ts';
+import { requestBatcher, type OutgoingRequest, type PlanFetch } from '../fetch-batching/request-batcher.ts';
 import type { FetchTelemetry } from '../telemetry/fetch-telemetry.ts';
 import { failedFetchResponse } from './failed-fetch.ts';
 import { SubgraphFault } from './faults.ts';
@@ -10,6 +11,11 @@ import { OPERATION_KIND_HEADER } from './resilience.ts';
 import { AUDIENCE_HEADER, CLAIMS_HEADER, encodeClaims } from './signing.ts';
 
 type ParseBodyArgs = Parameters<RemoteGraphQLDataSource<GatewayContext>['parseBody']>;
+type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
+/** What @apollo/gateway's executor calls a data source with for a fetch of a plan. */
+type FetchOptions = Extract<ProcessOptions, { incomingRequestContext: unknown }>;
+/** A plan fetch the batcher holds, with the options it came with. */
+type HeldFetch = PlanFetch & { options: FetchOptions };
 
 /** Headers a client sends that subgraphs may need; everything else stays at the edge. */
 const FORWARDED_HEADERS = ['apollographql-client-name', 'apollographql-client-version', 'accept-language'] as const;
@@ -18,28 +24,60 @@ const FORWARDED_HEADERS = ['apollographql-client-name', 'apollographql-client-ve
  * One subgraph as @apollo/gateway calls it for each fetch of a query plan: the fetch is measured,
  * carries the verified caller's claims, the client headers subgraphs may need and the trace, and
  * goes out through `fetcher` (deduplication, signing, the connection pool: see pipeline.ts).
+ * With `batching`, the query fetches one request starts together go out as one HTTP request
+ * (fetch-batching/request-batcher.ts); mutations always go alone, in the plan's order.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly name: string;
   private readonly telemetry: FetchTelemetry;
+  private readonly batcher: ReturnType<typeof requestBatcher<HeldFetch>> | null;
 
-  constructor(config: { name: string; url: string | undefined; fetcher: Fetcher; telemetry: FetchTelemetry }) {
+  constructor(config: { name: string; url: string | undefined; fetcher: Fetcher; telemetry: FetchTelemetry; batching: boolean }) {
     super({ url: config.url, fetcher: config.fetcher });
     this.name = config.name;
     this.telemetry = config.telemetry;
+    this.batcher = config.batching
+      ? requestBatcher<HeldFetch>({
+          send: (request, first) => this.send(request, first.options),
+          failed: (error, fetch) => {
+            if (!(error instanceof SubgraphFault)) throw error;
+            return failedFetchResponse(error, { query: fetch.query, variables: fetch.variables });
+          },
+        })
+      : null;
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  override async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
     // Health checks and schema loading are not fetches of an operation.
     if (!('incomingRequestContext' in options)) return super.process(options);
-    return this.telemetry.measure(this.name, options.request.variables?.representations, async () => {
+    const { query, variables, operationName, http } = options.request;
+    // Apollo's own trace headers (ftv1) belong to one fetch: such a fetch goes alone.
+    if (this.batcher && query && !http && operationKind(options.document, query) === 'query') {
+      return this.batcher.fetch(options.context, { query, operationName, variables: variables ?? {}, options });
+    }
+    const representations = variables?.representations;
+    try {
+      return await this.send({ size: Array.isArray(representations) ? representations.length : undefined, fetches: 1 }, options);
+    } catch (error) {
+      // A subgraph that is down, hung or broken costs only the fields this fetch was to provide.
+      if (!(error instanceof SubgraphFault)) throw error;
+      return failedFetchResponse(error, { document: options.document, query, variables });
+    }
+  }
+
+  /** One HTTP request, measured; a SubgraphFault (counted, on the span) is thrown for the caller to answer. */
+  private send(request: OutgoingRequest | { size: number | undefined; fetches: number }, options: FetchOptions): Promise<GatewayGraphQLResponse> {
+    const outgoing: FetchOptions =
+      'query' in request
+        ? { ...options, request: { query: request.query, operationName: request.operationName, variables: request.variables }, document: undefined }
+        : options;
+    const size = 'query' in request ? (request.representations || undefined) : request.size;
+    return this.telemetry.measure(this.name, { size, fetches: request.fetches }, async () => {
       try {
-        return await super.process(options);
+        return await super.process(outgoing);
       } catch (error) {
-        // A subgraph that is down, hung or broken costs only the fields this fetch was to provide.
-        if (!(error instanceof SubgraphFault)) throw error;
-        this.telemetry.failed(error);
-        return failedFetchResponse(error, { document: options.document, query: options.request.query, variables: options.request.variables });
+        if (error instanceof SubgraphFault) this.telemetry.failed(error);
+        throw error;
       }
     });
   }

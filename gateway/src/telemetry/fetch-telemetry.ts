@@ -13,13 +13,19 @@ const headerSetter = { set: (headers: { set(k: string, v: string): void }, key: 
  */
 export function fetchTelemetry(metrics: ServiceMetrics, faults: SubgraphFaultMetrics) {
   return {
-    async measure(subgraph: string, representations: unknown, fetch: () => Promise<GatewayGraphQLResponse>): Promise<GatewayGraphQLResponse> {
-      const size = Array.isArray(representations) ? representations.length : undefined;
-      // The active span is @apollo/gateway's own `gateway.fetch`.
+    /**
+     * One HTTP request to a subgraph, carrying `fetches` of the plan's fetches (more than one when
+     * batched: fetch-batching/) and `size` entity representations.
+     */
+    async measure(subgraph: string, request: { size: number | undefined; fetches: number }, fetch: () => Promise<GatewayGraphQLResponse>): Promise<GatewayGraphQLResponse> {
+      const { size, fetches } = request;
+      // The active span is @apollo/gateway's own `gateway.fetch` (of the first fetch, for a batched request).
       trace.getActiveSpan()?.setAttributes({
         'graphql.subgraph.name': subgraph,
+        'graphql.federation.batched_fetches': fetches,
         ...(size !== undefined ? { 'graphql.federation.entity_representations': size } : {}),
       });
+      if (fetches > 1) metrics.subgraphBatchedFetches.inc({ subgraph }, fetches);
       const scope = currentScope();
       const startedAt = now();
       let failed = false;
@@ -34,7 +40,7 @@ export function fetchTelemetry(metrics: ServiceMetrics, faults: SubgraphFaultMet
         const durationMs = now() - startedAt;
         metrics.subgraphFetches.inc({ subgraph, outcome: failed ? 'error' : 'ok' });
         metrics.subgraphFetchDuration.observe({ subgraph }, durationMs / 1000);
-        if (scope) recordCall(scope, { kind: 'fetch', name: subgraph, size, startedAt, durationMs, error: failed });
+        if (scope) recordCall(scope, { kind: 'fetch', name: subgraph, size, fetches, startedAt, durationMs, error: failed });
       }
     },
 

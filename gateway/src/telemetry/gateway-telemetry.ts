@@ -7,11 +7,13 @@ import {
   currentScope,
   graphqlTelemetryPlugin,
   queryPlans,
+  queryPlanWaves,
   tracedHandler,
   type ServiceMetrics,
 } from '@shop/observability';
 import type { RequestHandler } from '@shop/service-kit';
 import type { GatewayContext } from '../context.ts';
+import { waveSummaryOf } from '../fetch-batching/wave-schedule.ts';
 import { fetchTelemetry } from './fetch-telemetry.ts';
 import { subgraphFaultMetrics } from './subgraph-fault-metrics.ts';
 
@@ -34,7 +36,10 @@ export function gatewayTelemetry(options: { production: boolean }) {
     // The active span is @apollo/gateway's `gateway.request`; a miss also has a `gateway.plan` child.
     trace.getActiveSpan()?.setAttribute('graphql.query_plan.cache', result);
     const scope = currentScope();
-    if (scope?.report) queryPlans.set(scope, prettyFormatQueryPlan(queryPlan));
+    if (!scope?.report) return;
+    queryPlans.set(scope, prettyFormatQueryPlan(queryPlan));
+    const waves = waveSummaryOf(queryPlan)?.waves;
+    if (waves) queryPlanWaves.set(scope, waves);
   };
 
   // Operation recording (recording/operation-recorder.ts): written in the background, so its failures are only seen here.

@@ -96,6 +96,8 @@ export interface ReferenceSubgraphs {
   urls: Record<ReferenceName, string>;
   /** Requests each subgraph has answered so far: the gateway's subgraph fetches. */
   fetches(): Record<ReferenceName, number>;
+  /** Bytes of the request bodies each subgraph has received so far. */
+  requestBytes(): Record<ReferenceName, number>;
   close(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function startReferenceSubgraphs(logger: Logger, host = '127.0.0.1'
   return {
     urls: Object.fromEntries(REFERENCE_NAMES.map((n) => [n, running[n].url])) as Record<ReferenceName, string>,
     fetches: () => Object.fromEntries(REFERENCE_NAMES.map((n) => [n, running[n].server.requests.count])) as Record<ReferenceName, number>,
+    requestBytes: () => Object.fromEntries(REFERENCE_NAMES.map((n) => [n, running[n].server.requests.bodyBytes])) as Record<ReferenceName, number>,
     close: async () => {
       await Promise.all(REFERENCE_NAMES.map((n) => running[n].close()));
     },

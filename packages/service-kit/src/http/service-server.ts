@@ -31,7 +31,8 @@ export interface ServiceServer {
   readonly port: number;
   readonly httpServer: Server;
   /** Requests answered on the routes (probes excluded): "internal calls" when this is a subgraph. */
-  readonly requests: { count: number };
+  /** Requests on the routes so far, and the bytes of their bodies (as declared by content-length). */
+  readonly requests: { count: number; bodyBytes: number };
   /**
    * The first step of a shutdown, while everything is still served: readiness answers 503
    * (`draining`) so load balancers stop sending here, every answer carries `connection: close`
@@ -54,7 +55,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   const { logger, routes } = options;
   const listener = options.name ?? 'http';
   let draining = false;
-  const requests = { count: 0 };
+  const requests = { count: 0, bodyBytes: 0 };
   /** Requests on the routes whose answer is not finished yet (probes excluded: they answer at once). */
   let inFlight = 0;
   /**
@@ -97,6 +98,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     const handler = routeFor(routes, path);
     if (!handler) return sendHttpError(res, new HttpError(404, 'NOT_FOUND', `No route for ${path}.`));
     requests.count += 1;
+    requests.bodyBytes += Number(req.headers['content-length'] ?? 0) || 0;
     inFlight += 1;
     // 'close' also follows an answer cut off (client gone, socket destroyed): the request is over either way.
     res.once('close', () => (inFlight -= 1));

@@ -1,0 +1,224 @@
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import type { GraphQLFormattedError } from 'graphql';
+import { mergeOperations, partIndexOf, prefixOf } from './merged-operation.ts';
+
+/** A query fetch of a plan, as the data source gets it from @apollo/gateway's executor. */
+export interface PlanFetch {
+  query: string;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
+}
+
+/** The request that goes out for one or more plan fetches. */
+export interface OutgoingRequest extends PlanFetch {
+  /** How many plan fetches it carries. */
+  fetches: number;
+  /** The entity representations it sends, after deduplication. */
+  representations: number;
+}
+
+/**
+ * Sends one request and returns the subgraph's answer; a request that failed as a whole (no
+ * answer, a 5xx) throws, and `failed` gives each fetch it carried its own answer for that.
+ */
+export interface BatchTransport<F extends PlanFetch> {
+  send(request: OutgoingRequest, first: F): Promise<GatewayGraphQLResponse>;
+  failed(error: unknown, fetch: F): GatewayGraphQLResponse;
+}
+
+/** One group: fetches with the same operation and variables (but representations), sent as one selection. */
+interface Group<F> {
+  query: string;
+  variables: Record<string, unknown>;
+  members: Array<{ fetch: F; resolve: (r: GatewayGraphQLResponse) => void; reject: (e: unknown) => void; positions: number[] | null }>;
+  /** The representations sent for the group, each once; null for a root fetch. */
+  representations: unknown[] | null;
+}
+
+/**
+ * Per request and subgraph, the fetches @apollo/gateway starts in the same turn of the event loop
+ * (one wave of the scheduled plan: wave-schedule.ts) leave as one HTTP request:
+ * - fetches with the same operation and variables become one selection, an entity fetch's
+ *   representations concatenated and each distinct representation sent once, the answers
+ *   handed back to every position that asked for it;
+ * - different operations go side by side under prefixed aliases, variables and fragments
+ *   (merged-operation.ts), and each gets back its own fields and the errors at its paths.
+ * A fetch alone still has its duplicate representations removed. Errors without a path concern
+ * the whole request, so each fetch gets them, as it would have alone; a request that failed
+ * as a whole fails every fetch it carried (`transport.failed`), counted once as a failed request.
+ */
+export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>) {
+  const pending = new Map<object, Array<Group<F>['members'][number]>>();
+
+  const flush = (queue: Array<Group<F>['members'][number]>) => {
+    const groups = new Map<string, Group<F>>();
+    for (const member of queue) {
+      const { representations, ...variables } = member.fetch.variables;
+      const key = `${member.fetch.query}\u0000${JSON.stringify(variables)}`;
+      let group = groups.get(key);
+      if (!group) {
+        group = { query: member.fetch.query, variables, members: [], representations: Array.isArray(representations) ? [] : null };
+        groups.set(key, group);
+      }
+      group.members.push(member);
+    }
+    for (const group of groups.values()) deduplicate(group);
+    void send([...groups.values()]);
+  };
+
+  const send = async (groups: Array<Group<F>>) => {
+    const first = groups[0]!.members[0]!.fetch;
+    const fetches = groups.reduce((n, g) => n + g.members.length, 0);
+    const representations = groups.reduce((n, g) => n + (g.representations?.length ?? 0), 0);
+    const merged = groups.length > 1 ? mergeOperations(groups.map((g) => g.query), `${first.operationName ?? 'Fetch'}__batch`) : null;
+    if (groups.length > 1 && !merged) {
+      // An operation the merge cannot take (see mergeOperations): one request per group instead.
+      await Promise.all(groups.map((group) => send([group])));
+      return;
+    }
+    let response: GatewayGraphQLResponse;
+    try {
+      response = await transport.send(
+        merged
+          ? {
+              query: merged.query,
+              operationName: merged.operationName,
+              variables: Object.fromEntries(groups.flatMap((g, i) => Object.entries(groupVariables(g)).map(([name, value]) => [prefixOf(i) + name, value]))),
+              fetches,
+              representations,
+            }
+          : { query: groups[0]!.query, operationName: first.operationName, variables: groupVariables(groups[0]!), fetches, representations },
+        first,
+      );
+    } catch (error) {
+      for (const group of groups) for (const member of group.members) settle(member, () => transport.failed(error, member.fetch));
+      return;
+    }
+    const only = groups.length === 1 && groups[0]!.members.length === 1 ? groups[0]!.members[0]! : null;
+    if (only && (!only.positions || only.positions.length === groups[0]!.representations!.length)) {
+      // One fetch, every representation distinct: the answer is its own as it came.
+      only.resolve(response);
+      return;
+    }
+    const all = response.errors ?? [];
+    const pathless = merged ? all.filter((e) => partIndexOf(e.path?.[0]) === undefined) : all.filter((e) => !e.path?.length);
+    groups.forEach((group, index) => {
+      const part = merged?.parts[index];
+      const data = response.data
+        ? part
+          ? Object.fromEntries(part.rootKeys.filter((k) => part.prefix + k in response.data!).map((k) => [k, response.data![part.prefix + k]]))
+          : response.data
+        : response.data;
+      const errors = merged
+        ? (response.errors ?? [])
+            .filter((e) => partIndexOf(e.path?.[0]) === index)
+            .map((e) => ({ ...e, path: [(e.path![0] as string).slice(part!.prefix.length), ...e.path!.slice(1)] }))
+        : all.filter((e) => e.path?.length);
+      // The first to get an entity (or a root fetch's data) gets it as it came, the others a copy.
+      const given = new Set<number>();
+      group.members.forEach((member, i) => settle(member, () => answerFor(member.positions, data, [...pathless, ...errors], i > 0, given)));
+    });
+  };
+
+  return {
+    /** The fetch's answer, once the request carrying it (sent on the next turn of the event loop) is answered. */
+    fetch(requestKey: object, fetch: F): Promise<GatewayGraphQLResponse> {
+      let queue = pending.get(requestKey);
+      if (!queue) {
+        const started: Array<Group<F>['members'][number]> = [];
+        queue = started;
+        pending.set(requestKey, started);
+        setImmediate(() => {
+          pending.delete(requestKey);
+          flush(started);
+        });
+      }
+      const members = queue;
+      return new Promise((resolve, reject) => members.push({ fetch, resolve, reject, positions: null }));
+    },
+  };
+}
+
+function settle<F>(member: Group<F>['members'][number], answer: () => GatewayGraphQLResponse): void {
+  try {
+    member.resolve(answer());
+  } catch (error) {
+    member.reject(error);
+  }
+}
+
+/** Each distinct representation once; `positions` maps each member's representations to them. */
+function deduplicate<F extends PlanFetch>(group: Group<F>): void {
+  if (!group.representations) return;
+  const index = new Map<string, number>();
+  for (const member of group.members) {
+    const own = member.fetch.variables.representations as unknown[];
+    member.positions = own.map((representation) => {
+      const key = JSON.stringify(representation);
+      let at = index.get(key);
+      if (at === undefined) {
+        at = group.representations!.length;
+        group.representations!.push(representation);
+        index.set(key, at);
+      }
+      return at;
+    });
+  }
+}
+
+const groupVariables = <F>(group: Group<F>): Record<string, unknown> =>
+  group.representations ? { ...group.variables, representations: group.representations } : group.variables;
+
+/**
+ * One fetch's answer out of its group's: an entity fetch gets `_entities` in its own order (an
+ * entity asked for twice is a copy the second time: @apollo/gateway merges into what it gets),
+ * its errors at its own indexes; a root fetch shared by several gets a copy of the data.
+ */
+function answerFor(
+  positions: number[] | null,
+  data: Record<string, unknown> | null | undefined,
+  errors: readonly GraphQLFormattedError[],
+  notFirst: boolean,
+  given: Set<number>,
+): GatewayGraphQLResponse {
+  if (!positions) {
+    const own = notFirst && data ? (copy(data) as Record<string, unknown>) : data;
+    return { data: own, ...(errors.length ? { errors } : {}) };
+  }
+  const entities = data?._entities;
+  let own: Record<string, unknown> | null | undefined = data;
+  if (Array.isArray(entities)) {
+    own = {
+      ...data,
+      _entities: positions.map((at) => {
+        const entity: unknown = entities[at];
+        if (given.has(at)) return copy(entity);
+        given.add(at);
+        return entity;
+      }),
+    };
+  }
+  const ownErrors: GraphQLFormattedError[] = [];
+  for (const error of errors) {
+    const at = error.path?.[0] === '_entities' ? error.path[1] : undefined;
+    if (typeof at !== 'number') {
+      ownErrors.push(error);
+      continue;
+    }
+    positions.forEach((position, index) => {
+      if (position === at) ownErrors.push({ ...error, path: ['_entities', index, ...error.path!.slice(2)] });
+    });
+  }
+  return { data: own, ...(ownErrors.length ? { errors: ownErrors } : {}) };
+}
+
+/** A deep copy of JSON data (what a subgraph answers). */
+function copy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copy);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}

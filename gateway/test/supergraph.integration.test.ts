@@ -7,8 +7,10 @@ import { startTestStack, type TestStack } from '@shop/test-support/stack';
  * fetch, except in reviews, whose two fetches each resolve reviews of reviews (nested in the
  * same subgraph), one batched statement per level.
  */
-const BENCHMARK_FETCHES = { accounts: 3, products: 4, inventory: 7, reviews: 2, orders: 0 };
-const BENCHMARK_SQL = { accounts: 3, products: 4, inventory: 7, reviews: 5, orders: 0 };
+// Plans in waves, each wave's fetches to a subgraph in one request (SUBGRAPH_BATCHING): Apollo's plan is 16 fetches
+// (accounts 3, products 4, inventory 7, reviews 2) and 19 statements (3, 4, 7, 5) without.
+const BENCHMARK_FETCHES = { accounts: 2, products: 2, inventory: 1, reviews: 1, orders: 0 };
+const BENCHMARK_SQL = { accounts: 2, products: 2, inventory: 1, reviews: 5, orders: 0 };
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -39,7 +39,8 @@ export function formatCallReport(report: CallReport): string {
     const t = report.totals;
     lines.push(
       '',
-      `Totals: ${t.subgraphFetches} subgraph fetches${t.planFetches !== undefined && t.planFetches !== t.subgraphFetches ? ` (carrying the plan's ${t.planFetches})` : ''}, ${t.dataLoaderBatches} DataLoader batches, ${t.sqlStatements} SQL statements, ${t.durationMs.toFixed(1)} ms at the gateway`,
+      `Totals: ${t.subgraphFetches} subgraph fetches, ${t.dataLoaderBatches} DataLoader batches, ${t.sqlStatements} SQL statements, ${t.durationMs.toFixed(1)} ms at the gateway` +
+        (t.planFetches !== undefined && t.planFetches !== t.subgraphFetches ? `; the query plan's ${t.planFetches} fetches went out batched in those ${t.subgraphFetches}` : ''),
     );
   }
   return lines.join('\n');

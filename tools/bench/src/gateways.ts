@@ -34,6 +34,15 @@ export const GATEWAYS: GatewaySpec[] = [
   // What the documented deployment ran before the entry applied its flags: no heap cap.
   { id: 'ours-uncapped', label: 'ours, no heap cap (GATEWAY_HEAP_MB=0)', entry: OURS, env: { GATEWAY_HEAP_MB: '0' }, identity: true },
   { id: 'ours-nodedup', label: 'ours, inbound dedup off', entry: OURS, nodeFlags: OURS_FLAGS, env: { INBOUND_DEDUP: 'false' }, identity: true },
+  // Before query plans were scheduled in waves and batched per subgraph (issue 13), same switches otherwise.
+  {
+    id: 'ours-nodedup-nobatching',
+    label: 'ours, inbound dedup off, batching off',
+    entry: OURS,
+    nodeFlags: OURS_FLAGS,
+    env: { INBOUND_DEDUP: 'false', SUBGRAPH_BATCHING: 'false' },
+    identity: true,
+  },
   {
     id: 'ours-nodedup-all',
     label: 'ours, inbound and subgraph dedup off',

@@ -29,6 +29,11 @@ describe('npm run explain', () => {
     expect(lines.filter((l) => /\sfetch \w+/.test(l))).toHaveLength(Number(totals[1]));
     expect(lines.filter((l) => /\sbatch \w+:/.test(l))).toHaveLength(Number(totals[2]));
     expect(lines.filter((l) => /\ssql \w+:/.test(l))).toHaveLength(Number(totals[3]));
+    // The plan in waves, and which of its fetches went out together (SUBGRAPH_BATCHING).
+    expect(stdout).toContain('Waves (');
+    expect(Number(totals[1])).toBe(6);
+    expect(stdout).toContain("the query plan's 16 fetches went out batched in those 6");
+    expect(lines.filter((l) => /\sfetch inventory \(7 plan fetches merged, \d+ representations\)/.test(l))).toHaveLength(1);
   });
 });
 

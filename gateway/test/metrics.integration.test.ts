@@ -63,6 +63,8 @@ describe('/metrics', () => {
     for (const subgraph of ['products', 'reviews'] as const) {
       expect(sample(text, 'subgraph_fetches_total', { subgraph, outcome: 'ok' })).toBe(measured.fetches[subgraph]);
       expect(sample(text, 'subgraph_fetch_duration_seconds_count', { subgraph })).toBe(measured.fetches[subgraph]);
+      // One plan fetch per request here: nothing of this query goes to one subgraph in the same wave.
+      expect(sample(text, 'subgraph_plan_fetches_total', { subgraph })).toBe(measured.fetches[subgraph]);
     }
     expect(sample(text, 'cache_lookups_total', { cache: 'query_plan', result: 'miss' })).toBe(1);
     expect(sample(text, 'cache_lookups_total', { cache: 'query_plan', result: 'hit' })).toBe(2);

@@ -108,9 +108,9 @@ export function createServiceMetrics(service: string, options: { maxOperations?:
       labelNames: ['subgraph', 'outcome'] as const,
       registers,
     }),
-    subgraphBatchedFetches: new Counter({
-      name: 'subgraph_batched_plan_fetches_total',
-      help: "Query plan fetches the gateway sent batched, more than one in a subgraph request (SUBGRAPH_BATCHING), by subgraph.",
+    subgraphPlanFetches: new Counter({
+      name: 'subgraph_plan_fetches_total',
+      help: 'Query plan fetches the subgraph fetches carried, by subgraph: more than subgraph_fetches_total when batched (SUBGRAPH_BATCHING).',
       labelNames: ['subgraph'] as const,
       registers,
     }),

@@ -50,7 +50,7 @@ interface Group<F> {
 export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>) {
   const pending = new Map<object, Array<Group<F>['members'][number]>>();
 
-  const flush = (queue: Array<Group<F>['members'][number]>) => {
+  const flush = async (queue: Array<Group<F>['members'][number]>) => {
     const groups = new Map<string, Group<F>>();
     for (const member of queue) {
       const { representations, ...variables } = member.fetch.variables;
@@ -63,7 +63,7 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
       group.members.push(member);
     }
     for (const group of groups.values()) deduplicate(group);
-    void send([...groups.values()]);
+    await send([...groups.values()]);
   };
 
   const send = async (groups: Array<Group<F>>) => {
@@ -130,7 +130,11 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
         pending.set(requestKey, started);
         setImmediate(() => {
           pending.delete(requestKey);
-          flush(started);
+          // Whatever goes wrong here is the fetches' error (Apollo reports it), never an unhandled
+          // rejection in the gateway: a fetch already answered keeps its answer.
+          flush(started).catch((error: unknown) => {
+            for (const member of started) member.reject(error);
+          });
         });
       }
       const members = queue;

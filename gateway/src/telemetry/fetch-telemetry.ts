@@ -25,7 +25,7 @@ export function fetchTelemetry(metrics: ServiceMetrics, faults: SubgraphFaultMet
         'graphql.federation.batched_fetches': fetches,
         ...(size !== undefined ? { 'graphql.federation.entity_representations': size } : {}),
       });
-      if (fetches > 1) metrics.subgraphBatchedFetches.inc({ subgraph }, fetches);
+      metrics.subgraphPlanFetches.inc({ subgraph }, fetches);
       const scope = currentScope();
       const startedAt = now();
       let failed = false;

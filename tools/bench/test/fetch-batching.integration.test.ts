@@ -96,4 +96,15 @@ describe('the reference query, batched in waves (SUBGRAPH_BATCHING)', () => {
     const fetches = report.calls.filter((c) => c.kind === 'fetch');
     expect(fetches.map((c) => c.fetches).reduce((a, b) => a! + b!, 0)).toBe(16);
   });
+
+  it('exports the plan fetches the requests carried beside the requests, per subgraph', async () => {
+    const total = async (name: string) => {
+      const text = await (await fetch(`${batching.metricsUrl}/metrics`)).text();
+      return [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const [requestsBefore, planBefore] = [await total('subgraph_fetches_total'), await total('subgraph_plan_fetches_total')];
+    await alone(batching);
+    expect((await total('subgraph_fetches_total')) - requestsBefore).toBe(6);
+    expect((await total('subgraph_plan_fetches_total')) - planBefore).toBe(16);
+  });
 });

@@ -27,7 +27,9 @@
  *         correctness: what Apollo's planner gets wrong, rewritten or refused   correctness/correcting-gateway.ts
  *           (QUERY_PLANNING_FAILED); resolvable keys first, per supergraph load
  *         @apollo/gateway: query plan, then per subgraph fetch                 apollo/federated-gateway.ts
+ *           plans scheduled in waves, once per plan (SUBGRAPH_BATCHING)        fetch-batching/wave-schedule.ts
  *           data source: measured, caller claims, client headers, trace;       subgraph-fetch/data-source.ts
+ *             one request per subgraph per wave, representations once          fetch-batching/request-batcher.ts
  *             a failed fetch becomes null fields with SUBGRAPH_* errors        subgraph-fetch/failed-fetch.ts
  *           fetch layers (subgraphFetcher below): dedup, resilience            subgraph-fetch/
  *             (timeout, circuit breaker, query retries in a budget), signing, transport

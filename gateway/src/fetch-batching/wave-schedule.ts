@@ -107,10 +107,13 @@ export function scheduleInWaves(plan: QueryPlan): QueryPlan {
   for (const group of bySubgraph.values()) {
     group.sort((a, b) => latest[a]! - latest[b]! || wave[a]! - wave[b]!);
     let point = -1;
+    const atPoint: number[] = [];
     for (const i of group) {
       if (wave[i]! > point) point = latest[i]!;
-      wave[i] = point;
+      atPoint[i] = point;
     }
+    // A fetch alone at its point has no request to share there: moving it would only delay it.
+    for (const i of group) if (group.filter((j) => atPoint[j] === atPoint[i]).length > 1) wave[i] = atPoint[i]!;
   }
 
   const steps: PlanNode[] = [];

@@ -94,6 +94,14 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
       for (const group of groups) for (const member of group.members) settle(member, () => transport.failed(error, member.fetch));
       return;
     }
+    if (merged && response.data === null && response.errors?.some((e) => partIndexOf(e.path?.[0]) !== undefined)) {
+      // A non-null root field of one part failed and nulled the whole merged answer, the other
+      // parts' data with it; alone, they would have had theirs. Each group goes again on its own
+      // (queries: safe to repeat). Only errors at a field mean that: a request refused as a whole
+      // (pathless errors, no data) is not repeated against a subgraph that may be overloaded.
+      await Promise.all(groups.map((group) => send([group])));
+      return;
+    }
     const only = groups.length === 1 && groups[0]!.members.length === 1 ? groups[0]!.members[0]! : null;
     if (only && (!only.positions || only.positions.length === groups[0]!.representations!.length)) {
       // One fetch, every representation distinct: the answer is its own as it came.

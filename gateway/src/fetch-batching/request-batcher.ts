@@ -94,13 +94,21 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
       for (const group of groups) for (const member of group.members) settle(member, () => transport.failed(error, member.fetch));
       return;
     }
-    if (merged && response.data === null && response.errors?.some((e) => partIndexOf(e.path?.[0]) !== undefined)) {
-      // A non-null root field of one part failed and nulled the whole merged answer, the other
-      // parts' data with it; alone, they would have had theirs. Each group goes again on its own
-      // (queries: safe to repeat). Only errors at a field mean that: a request refused as a whole
-      // (pathless errors, no data) is not repeated against a subgraph that may be overloaded.
-      await Promise.all(groups.map((group) => send([group])));
-      return;
+    // A non-null root field of a part that failed nulls the whole merged answer, the other parts'
+    // data with it, where alone they would have had theirs: those go again (queries, safe to
+    // repeat), together. A part with errors of its own may be the one that nulled it, or may have
+    // lost its data to another: with one such part it is the cause and gets its answer from this
+    // one (its data null, as alone); with several, each goes again on its own. Only errors at a
+    // field mean that: a request refused as a whole (pathless errors, no data) is not repeated.
+    let resend: Array<Array<Group<F>>> = [];
+    let answered: ReadonlySet<number> | null = null;
+    if (merged && response.data === null) {
+      const failing = new Set((response.errors ?? []).map((e) => partIndexOf(e.path?.[0])).filter((i): i is number => i !== undefined && i < groups.length));
+      if (failing.size > 0) {
+        const rest = groups.filter((_, i) => !failing.has(i));
+        resend = [...(rest.length ? [rest] : []), ...(failing.size > 1 ? groups.filter((_, i) => failing.has(i)).map((g) => [g]) : [])];
+        answered = failing.size > 1 ? new Set() : failing;
+      }
     }
     const only = groups.length === 1 && groups[0]!.members.length === 1 ? groups[0]!.members[0]! : null;
     if (only && (!only.positions || only.positions.length === groups[0]!.representations!.length)) {
@@ -111,6 +119,7 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
     const all = response.errors ?? [];
     const pathless = merged ? all.filter((e) => partIndexOf(e.path?.[0]) === undefined) : all.filter((e) => !e.path?.length);
     groups.forEach((group, index) => {
+      if (answered && !answered.has(index)) return;
       const part = merged?.parts[index];
       const data = response.data
         ? part
@@ -126,6 +135,7 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
       const given = new Set<number>();
       group.members.forEach((member, i) => settle(member, () => answerFor(member.positions, data, [...pathless, ...errors], i > 0, given)));
     });
+    await Promise.all(resend.map((again) => send(again)));
   };
 
   return {

@@ -223,9 +223,10 @@ describe('requestBatcher: errors', () => {
     // parts' fields with it. Alone, b and c would have had their data: they must still get it.
     const fetches = [rootFetch('a', 'query Boom{boom}', {}, 'Boom'), entityFetch('b', ENTITY_NAME, 'p1'), rootFetch('c', HELLO, { name: 'Cy' }, 'Hello')];
     const answers = await Promise.all(fetches.map((f) => batcher.fetch(key, f)));
-    // The merged request, then each part again on its own once the merged answer lost their data.
-    expect(sent.map((r) => r.fetches)).toEqual([3, 1, 1, 1]);
-    expect(answers[0]!.errors?.map((e) => e.path)).toEqual([['boom']]);
+    // The merged request, then the parts that lost their data to a's failure again, together; a,
+    // the only part with errors, is answered from the first (data null, as alone).
+    expect(sent.map((r) => r.fetches)).toEqual([3, 2]);
+    expect(answers[0]).toEqual({ data: null, errors: [{ message: 'boom', path: ['boom'] }] });
     for (const [i, fetch] of fetches.entries()) {
       const own = await alone(fetch);
       expect(answers[i]!.data, fetch.id).toEqual(own.data);
@@ -245,6 +246,17 @@ describe('requestBatcher: errors', () => {
     expect(sent).toHaveLength(1);
     for (const answer of answers) expect(answer.errors).toEqual([pathless]);
     expect(answers[1]!.data).toEqual({ _entities: [{ upc: 'p1', name: 'Lamp' }, { upc: 'p2', name: 'Desk' }] });
+  });
+
+  it('sends each part with errors again on its own when several could have nulled the merged answer', async () => {
+    const { batcher, sent } = fakeTransport();
+    const key = {};
+    // a nulls the merged data; b has an error of its own (p2's `broken`) but alone keeps its data.
+    // (b first: graphql-js stops at the first root field that nulls the data, later ones never run.)
+    const fetches = [entityFetch('b', ENTITY_BROKEN, 'p1', 'p2'), rootFetch('a', 'query Boom{boom}', {}, 'Boom'), rootFetch('c', HELLO, { name: 'Cy' }, 'Hello')];
+    const answers = await Promise.all(fetches.map((f) => batcher.fetch(key, f)));
+    expect(sent.map((r) => r.fetches)).toEqual([3, 1, 1, 1]);
+    for (const [i, fetch] of fetches.entries()) expect(answers[i], fetch.id).toEqual(await alone(fetch));
   });
 
   it('does not repeat a merged request refused as a whole (pathless errors, no data)', async () => {

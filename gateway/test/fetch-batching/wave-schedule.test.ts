@@ -60,7 +60,12 @@ function mustPrecede(node: PlanNode): Map<FetchNode, Set<FetchNode>> {
       case 'Sequence': {
         const acc = new Set(before);
         const inside = new Set<FetchNode>();
-        for (const child of n.nodes) for (const f of walk(child, new Set(acc))) (acc.add(f), inside.add(f));
+        for (const child of n.nodes) {
+          for (const f of walk(child, new Set(acc))) {
+            acc.add(f);
+            inside.add(f);
+          }
+        }
         return inside;
       }
       case 'Parallel': {

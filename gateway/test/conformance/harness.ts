@@ -19,10 +19,31 @@ export interface GraphQLAnswer {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
 }
 
-export interface ConformanceSupergraph {
-  supergraphSdl: string;
+/** One gateway serving the case's supergraph. */
+export interface ConformanceGateway {
+  url: string;
   query(query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer>;
+}
+
+export interface ConformanceSupergraph extends ConformanceGateway {
+  supergraphSdl: string;
+  /** The gateways started with `otherGatewayEnvs`, in that order, on the same subgraphs and supergraph. */
+  others: ConformanceGateway[];
+  /** Requests each subgraph has received so far (GraphQL routes only): the gateways' subgraph fetches. */
+  subgraphRequests(): Record<string, number>;
+  /** Stops one subgraph's server, the others and the gateways still running: a partial outage. */
+  closeSubgraph(name: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ConformanceOptions {
+  /** Env values every gateway gets over the defaults. */
+  gatewayEnv?: Record<string, string>;
+  /**
+   * Env values for further gateways on the same subgraphs and supergraph (each over the defaults
+   * the first gateway gets), so one case can compare gateways configured differently.
+   */
+  otherGatewayEnvs?: ReadonlyArray<Record<string, string>>;
 }
 
 /** Federation v2 header every case subgraph starts with, importing every directive the cases use. */
@@ -41,13 +62,19 @@ export function compose(subgraphs: ReadonlyArray<{ name: string; sdl: string; ur
  * The case's subgraphs on loopback ports (unsigned: they trust whoever calls, as the bench's
  * reference subgraphs do), composed, and served through the real gateway over HTTP.
  */
-export async function startConformanceSupergraph(subgraphs: readonly CaseSubgraph[]): Promise<ConformanceSupergraph> {
+export async function startConformanceSupergraph(subgraphs: readonly CaseSubgraph[], options: ConformanceOptions = {}): Promise<ConformanceSupergraph> {
   const dir = await mkdtemp(join(tmpdir(), 'shop-conformance-'));
   const running: RunningSubgraph[] = [];
-  let gateway: RunningGateway | undefined;
+  const closed = new Set<RunningSubgraph>();
+  const gateways: RunningGateway[] = [];
+  const closeSubgraph = async (subgraph: RunningSubgraph) => {
+    if (closed.has(subgraph)) return;
+    closed.add(subgraph);
+    await subgraph.close();
+  };
   const close = async () => {
-    await gateway?.close();
-    await Promise.all(running.map((r) => r.close()));
+    await Promise.all(gateways.map((g) => g.close()));
+    await Promise.all(running.map(closeSubgraph));
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -62,24 +89,37 @@ export async function startConformanceSupergraph(subgraphs: readonly CaseSubgrap
     const supergraphSdl = compose(subgraphs.map((s, i) => ({ name: s.name, sdl: s.sdl, url: running[i]!.url })));
     const supergraphPath = join(dir, 'supergraph.graphql');
     await writeFile(supergraphPath, supergraphSdl);
-    gateway = await startGateway(
-      loadGatewayConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        METRICS_PORT: '0',
-        NODE_ENV: 'test',
-        ...generateStackTrust().gatewayEnv,
-        SUPERGRAPH_PATH: supergraphPath,
-        PERSISTED_DIR: join(dir, 'persisted'),
+    const env = {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      METRICS_PORT: '0',
+      NODE_ENV: 'test',
+      ...generateStackTrust().gatewayEnv,
+      SUPERGRAPH_PATH: supergraphPath,
+      ...options.gatewayEnv,
+    };
+    for (const extra of [{}, ...(options.otherGatewayEnvs ?? [])]) {
+      // Each gateway its own persisted-operation directory: they never share state but the subgraphs.
+      gateways.push(await startGateway(loadGatewayConfig({ ...env, PERSISTED_DIR: join(dir, `persisted-${gateways.length}`), ...extra }), logger));
+    }
+    const [first, ...others] = gateways.map(
+      (gateway): ConformanceGateway => ({
+        url: gateway.url,
+        async query(query, variables) {
+          const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+          return (await response.json()) as GraphQLAnswer;
+        },
       }),
-      logger,
     );
-    const url = gateway.url;
     return {
+      ...first!,
       supergraphSdl,
-      async query(query, variables) {
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-        return (await response.json()) as GraphQLAnswer;
+      others,
+      subgraphRequests: () => Object.fromEntries(subgraphs.map((s, i) => [s.name, running[i]!.server.requests.count])),
+      async closeSubgraph(name) {
+        const index = subgraphs.findIndex((s) => s.name === name);
+        if (index < 0) throw new Error(`no subgraph ${name}`);
+        await closeSubgraph(running[index]!);
       },
       close,
     };

@@ -58,7 +58,7 @@ export const batchShop: CaseSubgraph[] = [
   {
     name: 'activity',
     sdl: `${FEDERATION_LINK}
-      type Query { trending: [Product!]! boom: String visits: Int! headline: String! @shareable }
+      type Query { trending: [Product!]! recent(limit: Int!): [Product!]! boom: String visits: Int! headline: String! @shareable }
       type Mutation { resetVisits: Int! visit(user: ID!): Visit! }
       type Visit { count: Int! user: User! }
       type User @key(fields: "id") { id: ID! viewed: [Product]! favourite: Product }
@@ -66,6 +66,7 @@ export const batchShop: CaseSubgraph[] = [
     resolvers: {
       Query: {
         trending: () => ['p2', 'p1', 'p2'].map((upc) => ({ upc })),
+        recent: (_: unknown, { limit }: { limit: number }) => ['p1', 'p9', 'p2', 'p1'].slice(0, limit).map((upc) => ({ upc })),
         // A root field that fails: merged into one request with entity fetches when batching.
         boom: () => {
           throw new Error('activity feed is down');

@@ -1,6 +1,7 @@
 import { Supergraph, operationFromDocument } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type FlattenNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { OperationTypeNode, parse } from 'graphql';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scheduleInWaves, waveSummaryOf } from '../../src/fetch-batching/wave-schedule.ts';
 import { featureShop } from '../conformance/features.ts';
@@ -325,5 +326,61 @@ describe('scheduleInWaves on the plans Apollo’s planner makes for the feature 
   it('schedules the @requires chain products → reviews → products in three waves', () => {
     const { waves } = scheduleAndCheck(planOf('{ products { upc label } }'));
     expect(waves.map((w) => w.map((f) => f.serviceName))).toEqual([['products'], ['reviews'], ['products']]);
+  });
+});
+
+describe('scheduleInWaves on random plans (fast-check)', () => {
+  /** A random plan tree: Sequence and Parallel nodes over root and entity fetches to three subgraphs. */
+  const planNode: fc.Memo<PlanNode> = fc.memo((depth) =>
+    depth <= 1
+      ? fc.oneof(
+          fc.constantFrom('a', 'b', 'c').map((s) => root(s) as PlanNode),
+          fc.constantFrom('a', 'b', 'c').map((s) => entity(s, ['x', '@']) as PlanNode),
+        )
+      : fc.oneof(
+          { arbitrary: planNode(1), weight: 2 },
+          { arbitrary: fc.array(planNode(depth - 1), { minLength: 1, maxLength: 4 }).map((nodes) => seq(...nodes)), weight: 1 },
+          { arbitrary: fc.array(planNode(depth - 1), { minLength: 1, maxLength: 4 }).map((nodes) => par(...nodes)), weight: 1 },
+        ),
+  );
+
+  /** The longest chain of dependencies, in fetches: the fewest waves any schedule can have. */
+  const longestChain = (deps: Map<FetchNode, Set<FetchNode>>): number => {
+    const memo = new Map<FetchNode, number>();
+    const depth = (f: FetchNode): number => {
+      if (!memo.has(f)) memo.set(f, 1 + Math.max(0, ...[...deps.get(f)!].map(depth)));
+      return memo.get(f)!;
+    };
+    return Math.max(...[...deps.keys()].map(depth));
+  };
+
+  it('keeps every dependency, runs every fetch once, and uses no more waves than the longest chain', () => {
+    fc.assert(
+      fc.property(planNode(5), (node) => {
+        const original = plan(node);
+        const deps = mustPrecede(node);
+        const scheduled = scheduleInWaves(original);
+        if (scheduled === original) {
+          // Left alone only when there is nothing to schedule.
+          expect(deps.size).toBeLessThan(2);
+          return;
+        }
+        const { waves } = scheduleAndCheck(original);
+        expect(waves).toHaveLength(longestChain(deps));
+        const summary = waveSummaryOf(scheduled)!;
+        expect(summary.planFetches).toBe(deps.size);
+        expect(summary.waves.map((w) => Object.values(w).reduce((a, b) => a + b, 0))).toEqual(waves.map((w) => w.length));
+        // Requests (one per subgraph per wave) never more than with every fetch at its earliest wave.
+        const earliest = new Map<FetchNode, number>();
+        const at = (f: FetchNode): number => {
+          if (!earliest.has(f)) earliest.set(f, Math.max(-1, ...[...deps.get(f)!].map(at)) + 1);
+          return earliest.get(f)!;
+        };
+        const requestsAtEarliest = new Set([...deps.keys()].map((f) => `${at(f)}/${f.serviceName}`)).size;
+        const requests = summary.waves.reduce((n, w) => n + Object.keys(w).length, 0);
+        expect(requests).toBeLessThanOrEqual(requestsAtEarliest);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

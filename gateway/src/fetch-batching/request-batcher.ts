@@ -50,7 +50,8 @@ interface Group<F> {
 export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>) {
   const pending = new Map<object, Array<Group<F>['members'][number]>>();
 
-  const flush = async (queue: Array<Group<F>['members'][number]>) => {
+  /** The fetches grouped: the same operation and variables (but representations) in one group, representations deduplicated. */
+  const groupsOf = (queue: Array<Group<F>['members'][number]>): Array<Group<F>> => {
     const groups = new Map<string, Group<F>>();
     for (const member of queue) {
       const { representations, ...variables } = member.fetch.variables;
@@ -63,8 +64,10 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
       group.members.push(member);
     }
     for (const group of groups.values()) deduplicate(group);
-    await send([...groups.values()]);
+    return [...groups.values()];
   };
+  // Async: whatever throws while grouping is a rejection the caller (setImmediate below) hands to the fetches.
+  const flush = async (queue: Array<Group<F>['members'][number]>) => send(groupsOf(queue));
 
   const send = async (groups: Array<Group<F>>) => {
     const first = groups[0]!.members[0]!.fetch;
@@ -94,20 +97,26 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
       for (const group of groups) for (const member of group.members) settle(member, () => transport.failed(error, member.fetch));
       return;
     }
-    // A non-null root field of a part that failed nulls the whole merged answer, the other parts'
-    // data with it, where alone they would have had theirs: those go again (queries, safe to
-    // repeat), together. A part with errors of its own may be the one that nulled it, or may have
-    // lost its data to another: with one such part it is the cause and gets its answer from this
-    // one (its data null, as alone); with several, each goes again on its own. Only errors at a
-    // field mean that: a request refused as a whole (pathless errors, no data) is not repeated.
+    // Data null with errors at fields: a non-null root field of a part failed, or a whole
+    // `_entities` call did (one representation its subgraph cannot resolve fails them all), and
+    // the fetches sharing the request lost data they would have had alone. Those go again
+    // (queries, safe to repeat): the parts without errors together, the fetches of parts with
+    // errors each on its own, but for a lone fetch alone in its failing part: the cause, answered
+    // from this response (its data null, as alone). A request refused as a whole (pathless
+    // errors, no data) is not repeated against a subgraph that may be overloaded.
     let resend: Array<Array<Group<F>>> = [];
     let answered: ReadonlySet<number> | null = null;
-    if (merged && response.data === null) {
-      const failing = new Set((response.errors ?? []).map((e) => partIndexOf(e.path?.[0])).filter((i): i is number => i !== undefined && i < groups.length));
+    const fieldErrors = (response.errors ?? []).filter((e) => e.path?.length);
+    if (response.data === null && fieldErrors.length > 0 && fetches > 1) {
+      const failing = merged
+        ? new Set(fieldErrors.map((e) => partIndexOf(e.path![0])).filter((i): i is number => i !== undefined && i < groups.length))
+        : new Set([0]);
       if (failing.size > 0) {
         const rest = groups.filter((_, i) => !failing.has(i));
-        resend = [...(rest.length ? [rest] : []), ...(failing.size > 1 ? groups.filter((_, i) => failing.has(i)).map((g) => [g]) : [])];
-        answered = failing.size > 1 ? new Set() : failing;
+        const failingGroups = groups.filter((_, i) => failing.has(i));
+        const cause = failingGroups.length === 1 && failingGroups[0]!.members.length === 1;
+        resend = [...(rest.length ? [rest] : []), ...(cause ? [] : failingGroups.flatMap((g) => g.members.map((member) => groupsOf([member]))))];
+        answered = cause ? failing : new Set();
       }
     }
     const only = groups.length === 1 && groups[0]!.members.length === 1 ? groups[0]!.members[0]! : null;

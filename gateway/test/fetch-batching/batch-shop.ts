@@ -12,7 +12,7 @@ import { FEDERATION_LINK, type CaseSubgraph } from '../conformance/harness.ts';
 
 /** Stock per product inventory knows; p9 is a product nobody knows (its references are null). */
 const STOCK: Record<string, number> = { p1: 3, p2: 0 };
-/** What each user viewed, repeats and an unknown product included. */
+/** What each user viewed, repeats and an unknown product (p9) included. */
 const VIEWS: Record<string, string[]> = { u1: ['p1', 'p2', 'p1', 'p9', 'p1', 'p2'], u2: ['p2', 'p2'] };
 const FAVOURITES: Record<string, string> = { u1: 'p2', u2: 'p1' };
 
@@ -43,7 +43,12 @@ export const batchShop: CaseSubgraph[] = [
         },
       },
       Product: {
-        __resolveReference: (ref: { upc: string; price?: number }) => (ref.upc in STOCK ? ref : null),
+        // p3's record is broken: resolving its reference throws, which @apollo/subgraph reports as
+        // the whole _entities field failing (data null), not as one entity.
+        __resolveReference: (ref: { upc: string; price?: number }) => {
+          if (ref.upc === 'p3') throw new Error('inventory record p3 is corrupt');
+          return ref.upc in STOCK ? ref : null;
+        },
         stock: (p: { upc: string }) => STOCK[p.upc],
         warehouse: (p: { upc: string }) => `W-${p.upc}`,
         // Fails for p2 only: its error must land at p2's paths, and only there.
@@ -58,7 +63,7 @@ export const batchShop: CaseSubgraph[] = [
   {
     name: 'activity',
     sdl: `${FEDERATION_LINK}
-      type Query { trending: [Product!]! recent(limit: Int!): [Product!]! boom: String visits: Int! headline: String! @shareable }
+      type Query { trending: [Product!]! recent(limit: Int!): [Product!]! wishlist: [Product]! boom: String visits: Int! headline: String! @shareable }
       type Mutation { resetVisits: Int! visit(user: ID!): Visit! }
       type Visit { count: Int! user: User! }
       type User @key(fields: "id") { id: ID! viewed: [Product]! favourite: Product }
@@ -66,6 +71,8 @@ export const batchShop: CaseSubgraph[] = [
     resolvers: {
       Query: {
         trending: () => ['p2', 'p1', 'p2'].map((upc) => ({ upc })),
+        // p3 is a product inventory fails to resolve: its reference fails the whole _entities call.
+        wishlist: () => ['p1', 'p3', 'p2', 'p3'].map((upc) => ({ upc })),
         recent: (_: unknown, { limit }: { limit: number }) => ['p1', 'p9', 'p2', 'p1'].slice(0, limit).map((upc) => ({ upc })),
         // A root field that fails: merged into one request with entity fetches when batching.
         boom: () => {

@@ -40,7 +40,11 @@ const product = (upc: string) =>
       }
     : null;
 const rootValue = {
-  _entities: ({ representations }: { representations: Array<{ upc: string }> }) => representations.map((r) => product(r.upc)),
+  _entities: ({ representations }: { representations: Array<{ upc: string }> }) => {
+    // As @apollo/subgraph does when a reference resolver throws: the whole (non-null) field fails.
+    if (representations.some((r) => r.upc === 'bad')) throw new Error('cannot resolve bad');
+    return representations.map((r) => product(r.upc));
+  },
   top: ({ n }: { n: number }) => Object.keys(PRODUCTS).slice(0, n).map(product),
   hello: ({ name }: { name: string }) => `hello ${name}`,
   boom: () => {
@@ -256,6 +260,26 @@ describe('requestBatcher: errors', () => {
     const fetches = [entityFetch('b', ENTITY_BROKEN, 'p1', 'p2'), rootFetch('a', 'query Boom{boom}', {}, 'Boom'), rootFetch('c', HELLO, { name: 'Cy' }, 'Hello')];
     const answers = await Promise.all(fetches.map((f) => batcher.fetch(key, f)));
     expect(sent.map((r) => r.fetches)).toEqual([3, 1, 1, 1]);
+    for (const [i, fetch] of fetches.entries()) expect(answers[i], fetch.id).toEqual(await alone(fetch));
+  });
+
+  it('sends each fetch concatenated with a representation that failed the whole _entities call again on its own', async () => {
+    const { batcher, sent } = fakeTransport();
+    const key = {};
+    const fetches = [entityFetch('a', ENTITY_NAME, 'p1', 'p2'), entityFetch('b', ENTITY_NAME, 'p2', 'bad'), entityFetch('c', ENTITY_NAME, 'p3', 'p1')];
+    const answers = await Promise.all(fetches.map((f) => batcher.fetch(key, f)));
+    expect(sent.map((r) => r.fetches)).toEqual([3, 1, 1, 1]);
+    for (const [i, fetch] of fetches.entries()) expect(answers[i], fetch.id).toEqual(await alone(fetch));
+    expect(answers[0]!.data).toEqual({ _entities: [{ upc: 'p1', name: 'Lamp' }, { upc: 'p2', name: 'Desk' }] });
+    expect(answers[1]!.data).toBeNull();
+  });
+
+  it('answers a merged part whose _entities call failed from the merged answer, the others sent again together', async () => {
+    const { batcher, sent } = fakeTransport();
+    const key = {};
+    const fetches = [entityFetch('a', ENTITY_NAME, 'p1'), entityFetch('b', ENTITY_PRICE, 'bad'), rootFetch('c', HELLO, { name: 'Hal' }, 'Hello')];
+    const answers = await Promise.all(fetches.map((f) => batcher.fetch(key, f)));
+    expect(sent.map((r) => r.fetches)).toEqual([3, 2]);
     for (const [i, fetch] of fetches.entries()) expect(answers[i], fetch.id).toEqual(await alone(fetch));
   });
 

@@ -101,9 +101,10 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
     // `_entities` call did (one representation its subgraph cannot resolve fails them all), and
     // the fetches sharing the request lost data they would have had alone. Those go again
     // (queries, safe to repeat): the parts without errors together, the fetches of parts with
-    // errors each on its own, but for a lone fetch alone in its failing part: the cause, answered
-    // from this response (its data null, as alone). A request refused as a whole (pathless
-    // errors, no data) is not repeated against a subgraph that may be overloaded.
+    // errors each on its own, but for a lone failing part of one fetch (or of identical root
+    // fetches): the cause, answered from this response (its data null, as alone). A request
+    // refused as a whole (pathless errors, no data) is not repeated against a subgraph that may
+    // be overloaded.
     let resend: Array<Array<Group<F>>> = [];
     let answered: ReadonlySet<number> | null = null;
     const fieldErrors = (response.errors ?? []).filter((e) => e.path?.length);
@@ -114,8 +115,13 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
       if (failing.size > 0) {
         const rest = groups.filter((_, i) => !failing.has(i));
         const failingGroups = groups.filter((_, i) => failing.has(i));
-        const cause = failingGroups.length === 1 && failingGroups[0]!.members.length === 1;
-        resend = [...(rest.length ? [rest] : []), ...(cause ? [] : failingGroups.flatMap((g) => g.members.map((member) => groupsOf([member]))))];
+        // Root fetches of one group asked the very same thing: alone, each would get this answer.
+        const alike = (g: Group<F>) => g.members.length === 1 || g.representations === null;
+        const cause = failingGroups.length === 1 && alike(failingGroups[0]!);
+        resend = [
+          ...(rest.length ? [rest] : []),
+          ...(cause ? [] : failingGroups.flatMap((g) => (alike(g) ? [[g]] : g.members.map((member) => groupsOf([member]))))),
+        ];
         answered = cause ? failing : new Set();
       }
     }

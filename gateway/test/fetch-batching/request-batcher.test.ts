@@ -283,6 +283,15 @@ describe('requestBatcher: errors', () => {
     for (const [i, fetch] of fetches.entries()) expect(answers[i], fetch.id).toEqual(await alone(fetch));
   });
 
+  it('answers identical root fetches whose shared answer lost its data from that answer, not again', async () => {
+    const { batcher, sent } = fakeTransport();
+    const key = {};
+    const fetches = [rootFetch('a', 'query Boom{boom}', {}, 'Boom'), rootFetch('b', 'query Boom{boom}', {}, 'Boom')];
+    const answers = await Promise.all(fetches.map((f) => batcher.fetch(key, f)));
+    expect(sent.map((r) => r.fetches)).toEqual([2]);
+    for (const [i, fetch] of fetches.entries()) expect(answers[i], fetch.id).toEqual(await alone(fetch));
+  });
+
   it('does not repeat a merged request refused as a whole (pathless errors, no data)', async () => {
     const refused = { message: 'too many requests', extensions: { code: 'RATE_LIMITED' } };
     const { batcher, sent } = fakeTransport(() => Promise.resolve({ data: null, errors: [refused] }));

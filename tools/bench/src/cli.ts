@@ -6,9 +6,11 @@
  *
  * Flags mirror the BENCH_* variables: --duration 12 --warmup 3 --connections 50 --rounds 3
  * --sets reference,shop --gateways apollo,ours --scenarios benchmark,me --output path|-
+ * --cpu-prof dir: each gateway writes a V8 CPU profile there when it stops (`npm run bench:profile -- <file>` reads one).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -51,16 +53,18 @@ const benchEnv = z.object({
   // Kept between runs (seeded once), so not a database of this run.
   BENCH_DATABASE_URL: z.string().default(withDatabase(LOCAL_POSTGRES_URL, 'shop_bench')),
   REDIS_URL: z.string().default(LOCAL_REDIS_URL),
+  /** A directory: each gateway runs with --cpu-prof and writes its profile there (in <dir>/<gateway id>/) when it stops. */
+  BENCH_CPU_PROF: z.string().min(1).optional(),
 });
 
 // A bad flag or variable, PostgreSQL or Redis not running: one line and a sysexits code, never a stack.
 exitOnFailure('bench', 'npm run bench [-- --duration 12 --warmup 3 --connections 50 --rounds 3 --sets reference,shop --gateways ... --scenarios ... --output path|-]');
 const { values: flags } = parseArgs({
   options: Object.fromEntries(
-    ['duration', 'warmup', 'connections', 'rounds', 'sets', 'gateways', 'scenarios', 'output'].map((name) => [name, { type: 'string' as const }]),
+    ['duration', 'warmup', 'connections', 'rounds', 'sets', 'gateways', 'scenarios', 'output', 'cpu-prof'].map((name) => [name, { type: 'string' as const }]),
   ),
 });
-const fromFlags = Object.fromEntries(Object.entries(flags).map(([k, v]) => [`BENCH_${k.toUpperCase()}`, v]));
+const fromFlags = Object.fromEntries(Object.entries(flags).map(([k, v]) => [`BENCH_${k.toUpperCase().replace('-', '_')}`, v]));
 const options = loadConfig(benchEnv, { ...process.env, ...fromFlags });
 const TRUST = generateStackTrust();
 /**
@@ -110,7 +114,8 @@ for (const set of options.BENCH_SETS as SubgraphSet[]) {
         // Only the gateways that use Redis get it: the others run as their defaults do, in process.
         ...(spec.env.RESPONSE_CACHE === 'redis' ? { REDIS_URL: options.REDIS_URL } : {}),
       };
-      gateways.push({ spec, process: await startGatewayProcess(await bundledEntry(spec), env, spec.nodeFlags) });
+      const profile = options.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.INIT_CWD ?? process.cwd(), options.BENCH_CPU_PROF, spec.id)}`] : [];
+      gateways.push({ spec, process: await startGatewayProcess(await bundledEntry(spec), env, [...(spec.nodeFlags ?? []), ...profile]) });
     }
     for (const scenario of scenarios) {
       const runs = new Map<string, RunResult[]>();

@@ -191,7 +191,7 @@ function deduplicate<F extends PlanFetch>(group: Group<F>): void {
   for (const member of group.members) {
     const own = member.fetch.variables.representations as unknown[];
     member.positions = own.map((representation) => {
-      const key = JSON.stringify(representation);
+      const key = representationKey(representation);
       let at = index.get(key);
       if (at === undefined) {
         at = group.representations!.length;
@@ -201,6 +201,24 @@ function deduplicate<F extends PlanFetch>(group: Group<F>): void {
       return at;
     });
   }
+}
+
+/**
+ * The identity of a representation. Most are a typename and a key of scalars (`{__typename, upc}`),
+ * keyed by their values without serialising them (this runs for every entity of every fetch); the
+ * rest by their JSON. Apollo builds the representations of one fetch with the same field order.
+ */
+function representationKey(representation: unknown): string {
+  if (representation === null || typeof representation !== 'object') return JSON.stringify(representation);
+  let key = '';
+  for (const name in representation) {
+    const value = (representation as Record<string, unknown>)[name];
+    // A NUL inside a value could make two representations read alike: those go by their JSON.
+    if (typeof value === 'string' && !value.includes('\u0000')) key += `${name}\u0000s${value}\u0000`;
+    else if (typeof value === 'number' || typeof value === 'boolean') key += `${name}\u0000${String(value)}\u0000`;
+    else return JSON.stringify(representation);
+  }
+  return key;
 }
 
 const groupVariables = <F>(group: Group<F>): Record<string, unknown> =>

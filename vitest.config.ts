@@ -20,5 +20,7 @@ export default defineConfig({
     // CI must run every test: a skipped test fails the run instead of passing silently.
     allowOnly: false,
     passWithNoTests: false,
+    // Every answer of every gateway the tests start is shaped both ways, and a difference fails it (gateway/src/result-shaping/).
+    env: { RESULT_SHAPING: 'verify' },
   },
 });

@@ -256,6 +256,8 @@ export const gatewayEnv = z
     SUBGRAPH_DEDUP: flag(true),
     /** Query plans scheduled in waves, and each wave's fetches to one subgraph sent as one request, representations deduplicated. */
     SUBGRAPH_BATCHING: flag(true),
+    /** How answers are shaped from the merged subgraph data: `compiled` once per operation, `apollo`'s own walk, or `verify` (both, failing on a difference: the tests). */
+    RESULT_SHAPING: z.enum(['compiled', 'apollo', 'verify']).default('compiled'),
     /** Whole-response cache for queries, honouring the @cacheControl policy; per identity for PRIVATE data. */
     RESPONSE_CACHE: z.enum(['off', 'memory', 'redis']).default('off'),
     /** Largest in-process response cache, in MiB (RESPONSE_CACHE=memory). */

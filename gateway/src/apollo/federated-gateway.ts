@@ -6,6 +6,7 @@ import { declareEnforcedSecurityFeatures } from '../auth/authorization/requireme
 import type { GatewayConfig } from '../config.ts';
 import { correctingGateway } from '../correctness/correcting-gateway.ts';
 import { scheduleQueryPlans } from '../fetch-batching/scheduling-planner.ts';
+import { installResultShaping, shapingGateway } from '../result-shaping/install.ts';
 import { resolvableKeysFirst } from '../correctness/resolvable-keys-first.ts';
 import { costDirectivesFromSupergraph, type CostDirectives } from '../limits/cost-estimate.ts';
 import { SubgraphDataSource } from '../subgraph-fetch/data-source.ts';
@@ -61,8 +62,10 @@ export function federatedGateway(config: GatewayConfig, deps: { logger: Logger; 
   });
   // Before the first load: plans are scheduled in waves from the first one built.
   if (config.SUBGRAPH_BATCHING) scheduleQueryPlans(gateway, deps.logger);
+  // Each answer shaped by the operation compiled once, instead of Apollo's walk through its own objects.
+  installResultShaping(config.RESULT_SHAPING);
   // Authorization first (it removes fields), then the correctness stage on what is left, then Apollo's planner.
-  const authorizing = authorizingGateway(correctingGateway(gateway));
+  const authorizing = authorizingGateway(correctingGateway(shapingGateway(gateway)));
   authorizing.track();
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     costDirectives = costDirectivesFromSupergraph(coreSupergraphSdl);

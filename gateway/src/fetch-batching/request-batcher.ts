@@ -187,19 +187,47 @@ function settle<F>(member: Group<F>['members'][number], answer: () => GatewayGra
 /** Each distinct representation once; `positions` maps each member's representations to them. */
 function deduplicate<F extends PlanFetch>(group: Group<F>): void {
   if (!group.representations) return;
-  const index = new Map<string, number>();
+  const sent = group.representations;
+  // Most representations are a typename and one scalar key (`{__typename, upc}`): found by typename,
+  // key name and value without building a string per entity; the others by representationKey.
+  const simple = new Map<string, Map<string, Map<unknown, number>>>();
+  const others = new Map<string, number>();
   for (const member of group.members) {
     const own = member.fetch.variables.representations as unknown[];
-    member.positions = own.map((representation) => {
-      const key = representationKey(representation);
-      let at = index.get(key);
-      if (at === undefined) {
-        at = group.representations!.length;
-        group.representations!.push(representation);
-        index.set(key, at);
+    const positions = new Array<number>(own.length);
+    for (let i = 0; i < own.length; i++) {
+      const representation = own[i];
+      let byValue: Map<unknown, number> | undefined;
+      let value: unknown;
+      if (representation !== null && typeof representation === 'object') {
+        const names = Object.keys(representation);
+        const typename = (representation as Record<string, unknown>).__typename;
+        value = (representation as Record<string, unknown>)[names[1]!];
+        if (names.length === 2 && names[0] === '__typename' && typeof typename === 'string' && (typeof value === 'string' || typeof value === 'number')) {
+          let byKey = simple.get(typename);
+          if (!byKey) simple.set(typename, (byKey = new Map()));
+          byValue = byKey.get(names[1]!);
+          if (!byValue) byKey.set(names[1]!, (byValue = new Map()));
+        }
       }
-      return at;
-    });
+      let at: number | undefined;
+      if (byValue) {
+        at = byValue.get(value);
+        if (at === undefined) {
+          at = sent.push(representation) - 1;
+          byValue.set(value, at);
+        }
+      } else {
+        const key = representationKey(representation);
+        at = others.get(key);
+        if (at === undefined) {
+          at = sent.push(representation) - 1;
+          others.set(key, at);
+        }
+      }
+      positions[i] = at;
+    }
+    member.positions = positions;
   }
 }
 

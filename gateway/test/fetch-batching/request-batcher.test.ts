@@ -112,6 +112,31 @@ describe('requestBatcher: the same operation from several fetches', () => {
     for (const [i, fetch] of fetches.entries()) expect(answers[i]).toEqual(await alone(fetch));
   });
 
+  it('tells representations apart by typename, key name, value and value type; composite keys by all their fields', async () => {
+    const sentBy: OutgoingRequest[] = [];
+    const { batcher } = fakeTransport(async (request) => {
+      sentBy.push(structuredClone(request));
+      const representations = request.variables.representations as unknown[];
+      return { data: { _entities: representations.map((r) => ({ echo: JSON.stringify(r) })) } };
+    });
+    const representations = [
+      { __typename: 'Product', upc: '1' },
+      { __typename: 'Product', upc: 1 },
+      { __typename: 'Variant', upc: '1' },
+      { __typename: 'Product', id: '1' },
+      { __typename: 'Product', upc: '1', sku: 'a' },
+      { __typename: 'Product', upc: '1', sku: 'b' },
+      { __typename: 'Product', upc: '1', sku: 'a' },
+      { __typename: 'Product', upc: '1' },
+      { __typename: 'Product', dims: { w: 1 } },
+      { __typename: 'Product', dims: { w: 1 } },
+      { __typename: 'Product', upc: 'x\u0000s1' },
+    ];
+    const answer = await batcher.fetch({}, { id: 'a', query: ENTITY_NAME, operationName: undefined, variables: { representations } });
+    expect(sentBy[0]!.variables.representations).toEqual([...representations.slice(0, 6), representations[8], representations[10]]);
+    expect((answer.data!._entities as Array<{ echo: string }>).map((e) => e.echo)).toEqual(representations.map((r) => JSON.stringify(r)));
+  });
+
   it('gives every position of a repeated entity its own object: changing one changes no other', async () => {
     const { batcher } = fakeTransport();
     const key = {};

@@ -275,7 +275,7 @@ function answerFor(
       ...data,
       _entities: positions.map((at) => {
         const entity: unknown = entities[at];
-        if (given.has(at)) return copy(entity);
+        if (given.has(at)) return flat(entity) ? entity : copy(entity);
         given.add(at);
         return entity;
       }),
@@ -293,6 +293,21 @@ function answerFor(
     });
   }
   return { data: own, ...(ownErrors.length ? { errors: ownErrors } : {}) };
+}
+
+/**
+ * An entity of scalars only can be handed to several positions as it is: @apollo/gateway copies
+ * its values into each position's object (deepMerge) and only the nested objects it hands on
+ * would be shared; its rewrites of the entity itself (a __typename set, a key renamed) come out
+ * the same when applied again.
+ */
+function flat(entity: unknown): boolean {
+  if (entity === null || typeof entity !== 'object') return true;
+  for (const key in entity) {
+    const value = (entity as Record<string, unknown>)[key];
+    if (value !== null && typeof value === 'object') return false;
+  }
+  return true;
 }
 
 /** A deep copy of JSON data (what a subgraph answers). */

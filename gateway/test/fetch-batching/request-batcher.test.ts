@@ -137,7 +137,7 @@ describe('requestBatcher: the same operation from several fetches', () => {
     expect((answer.data!._entities as Array<{ echo: string }>).map((e) => e.echo)).toEqual(representations.map((r) => JSON.stringify(r)));
   });
 
-  it('gives every position of a repeated entity its own object: changing one changes no other', async () => {
+  it('gives every position of a repeated entity with nested objects its own copy: changing one changes no other', async () => {
     const { batcher } = fakeTransport();
     const key = {};
     const [a, b] = await Promise.all([batcher.fetch(key, entityFetch('a', ENTITY_PRICE, 'p1', 'p1')), batcher.fetch(key, entityFetch('b', ENTITY_PRICE, 'p1'))]);

@@ -43,6 +43,15 @@ export const GATEWAYS: GatewaySpec[] = [
     env: { INBOUND_DEDUP: 'false', SUBGRAPH_BATCHING: 'false' },
     identity: true,
   },
+  // And with Apollo's own result shaping too: the request path as it was before issue 13.
+  {
+    id: 'ours-nodedup-before',
+    label: 'ours, inbound dedup off, batching off, Apollo result shaping',
+    entry: OURS,
+    nodeFlags: OURS_FLAGS,
+    env: { INBOUND_DEDUP: 'false', SUBGRAPH_BATCHING: 'false', RESULT_SHAPING: 'apollo' },
+    identity: true,
+  },
   {
     id: 'ours-nodedup-all',
     label: 'ours, inbound and subgraph dedup off',

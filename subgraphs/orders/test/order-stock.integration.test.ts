@@ -59,6 +59,38 @@ async function embeddedBackend(): Promise<Backend> {
   };
 }
 
+/**
+ * At most `limit` requests in flight from this client; the rest wait their turn. A thousand
+ * sockets opened at once from the process that also serves them overflow the gateway's listen
+ * backlog while its event loop is busy (the kernel resets them: ECONNRESET, connect timeouts),
+ * which is TCP's limit, not the orders': as a browser or an HTTP client pool does, the calls share
+ * a bounded set of connections, and the gateway still gets far more at once than it executes
+ * (MAX_CONCURRENT_OPERATIONS), so the orders still race.
+ */
+function concurrency(limit: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    acquire: () =>
+      new Promise<void>((resolve) => {
+        if (active < limit) {
+          active += 1;
+          resolve();
+        } else {
+          waiting.push(() => {
+            active += 1;
+            resolve();
+          });
+        }
+      }),
+    release: () => {
+      active -= 1;
+      waiting.shift()?.();
+    },
+  };
+}
+const inFlight = concurrency(200);
+
 describe.each([
   ['a PostgreSQL server', serverBackend],
   ['the embedded PGlite default', embeddedBackend],
@@ -97,6 +129,15 @@ describe.each([
   }
 
   async function call<T>(query: string, variables: Record<string, unknown>, bearer: string): Promise<Answer<T>> {
+    await inFlight.acquire();
+    try {
+      return await send<T>(query, variables, bearer);
+    } finally {
+      inFlight.release();
+    }
+  }
+
+  async function send<T>(query: string, variables: Record<string, unknown>, bearer: string): Promise<Answer<T>> {
     const response = await fetch(gateway.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },

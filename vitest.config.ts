@@ -21,6 +21,6 @@ export default defineConfig({
     allowOnly: false,
     passWithNoTests: false,
     // Every answer of every gateway the tests start is shaped both ways, and a difference fails it (gateway/src/result-shaping/).
-    env: { RESULT_SHAPING: 'verify' },
+    env: { RESULT_SHAPING: 'verify', PLAN_EXECUTION: 'verify' },
   },
 });

@@ -258,6 +258,8 @@ export const gatewayEnv = z
     SUBGRAPH_BATCHING: flag(true),
     /** How answers are shaped from the merged subgraph data: `compiled` once per operation, `apollo`'s own walk, or `verify` (both, failing on a difference: the tests). */
     RESULT_SHAPING: z.enum(['compiled', 'apollo', 'verify']).default('compiled'),
+    /** How query plans are executed: `compiled` (operation objects built once, no per-node trace objects), `apollo`'s executor, or `verify` (ours, then Apollo's replayed on the same subgraph answers, failing on a difference: the tests). */
+    PLAN_EXECUTION: z.enum(['compiled', 'apollo', 'verify']).default('compiled'),
     /** Whole-response cache for queries, honouring the @cacheControl policy; per identity for PRIVATE data. */
     RESPONSE_CACHE: z.enum(['off', 'memory', 'redis']).default('off'),
     /** Largest in-process response cache, in MiB (RESPONSE_CACHE=memory). */

@@ -6,6 +6,7 @@ import { declareEnforcedSecurityFeatures } from '../auth/authorization/requireme
 import type { GatewayConfig } from '../config.ts';
 import { correctingGateway } from '../correctness/correcting-gateway.ts';
 import { scheduleQueryPlans } from '../fetch-batching/scheduling-planner.ts';
+import { installPlanExecution } from '../plan-execution/install.ts';
 import { installResultShaping, shapingGateway } from '../result-shaping/install.ts';
 import { resolvableKeysFirst } from '../correctness/resolvable-keys-first.ts';
 import { costDirectivesFromSupergraph, type CostDirectives } from '../limits/cost-estimate.ts';
@@ -64,6 +65,8 @@ export function federatedGateway(config: GatewayConfig, deps: { logger: Logger; 
   if (config.SUBGRAPH_BATCHING) scheduleQueryPlans(gateway, deps.logger);
   // Each answer shaped by the operation compiled once, instead of Apollo's walk through its own objects.
   installResultShaping(config.RESULT_SHAPING);
+  // Each plan executed without rebuilding the operation's objects and trace nodes per request.
+  installPlanExecution(config.PLAN_EXECUTION);
   // Authorization first (it removes fields), then the correctness stage on what is left, then Apollo's planner.
   const authorizing = authorizingGateway(correctingGateway(shapingGateway(gateway)));
   authorizing.track();

@@ -200,14 +200,22 @@ function deduplicate<F extends PlanFetch>(group: Group<F>): void {
       let byValue: Map<unknown, number> | undefined;
       let value: unknown;
       if (representation !== null && typeof representation === 'object') {
-        const names = Object.keys(representation);
-        const typename = (representation as Record<string, unknown>).__typename;
-        value = (representation as Record<string, unknown>)[names[1]!];
-        if (names.length === 2 && names[0] === '__typename' && typeof typename === 'string' && (typeof value === 'string' || typeof value === 'number')) {
+        const fields = representation as Record<string, unknown>;
+        // The shape `{__typename, <one key>}`, read without an array of its keys per entity.
+        let count = 0;
+        let keyName: string | undefined;
+        for (const name in fields) {
+          if (count === 0 && name !== '__typename') break;
+          if (count === 1) keyName = name;
+          if (++count > 2) break;
+        }
+        const typename = fields.__typename;
+        value = keyName === undefined ? undefined : fields[keyName];
+        if (count === 2 && keyName !== undefined && typeof typename === 'string' && (typeof value === 'string' || typeof value === 'number')) {
           let byKey = simple.get(typename);
           if (!byKey) simple.set(typename, (byKey = new Map()));
-          byValue = byKey.get(names[1]!);
-          if (!byValue) byKey.set(names[1]!, (byValue = new Map()));
+          byValue = byKey.get(keyName);
+          if (!byValue) byKey.set(keyName, (byValue = new Map()));
         }
       }
       let at: number | undefined;

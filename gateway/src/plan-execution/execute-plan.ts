@@ -21,6 +21,7 @@ import { executeSync, GraphQLError, Kind, OperationTypeNode, visit, type Documen
 import { valuesAtPath } from './entity-paths.ts';
 import { deepMerge } from './merge.ts';
 import { representationOf } from './representations.ts';
+import { responseObject } from '../result-shaping/response-object.ts';
 
 const require = createRequire(import.meta.url);
 const internals = require('@apollo/federation-internals') as typeof import('@apollo/federation-internals');
@@ -149,7 +150,7 @@ export const executeQueryPlan: ExecuteQueryPlan = (queryPlan, serviceMap, reques
         throw error;
       }
       const execution: Execution = { operation, serviceMap, requestContext, supergraphSchema, errors: [], telemetryConfig };
-      const unfilteredData = Object.create(null) as Data;
+      const unfilteredData = responseObject();
       if (queryPlan.node) await executeNode(execution, queryPlan.node as PlanNode, { path: [], data: unfilteredData, fullResult: unfilteredData });
       const result = postProcess(execution, operationContext, unfilteredData, requestContext);
       if (result.errors) {

@@ -13,12 +13,17 @@ const isObject = (value: unknown): value is Data => typeof value === 'object' &&
 export function deepMerge(target: Data, source: unknown): void {
   if (source === undefined || source === null) return;
   const from = source as Data;
-  for (const key of Object.keys(from)) {
+  // for-in, not Object.keys: no array per merged object (the own-key check keeps Apollo's Object.keys semantics).
+  for (const key in from) {
+    if (!hasOwn(from, key)) continue;
     const value = from[key];
     if (value === undefined) continue;
-    // A key that only the prototype has (`constructor`, `toString`) becomes the target's own first.
-    if (!hasOwn(target, key) && key in target) Object.defineProperty(target, key, { configurable: true, enumerable: true, value: undefined, writable: true });
-    const existing = target[key];
+    let existing = target[key];
+    // A key that only the prototype has (`constructor`, `__proto__`) becomes the target's own first.
+    if (existing !== undefined && !hasOwn(target, key)) {
+      Object.defineProperty(target, key, { configurable: true, enumerable: true, value: undefined, writable: true });
+      existing = undefined;
+    }
     if (existing && isObject(value)) {
       deepMerge(existing as Data, value);
     } else if (Array.isArray(value) && Array.isArray(existing) && value.length === existing.length) {

@@ -1,6 +1,7 @@
 import type { QueryPlanSelectionNode } from '@apollo/query-planner';
 import { createRequire } from 'node:module';
 import type { GraphQLSchema } from 'graphql';
+import { responseObject } from '../result-shaping/response-object.ts';
 import { deepMerge } from './merge.ts';
 
 const require = createRequire(import.meta.url);
@@ -48,7 +49,7 @@ export function isObjectOfType(schema: GraphQLSchema, object: Data, typeConditio
 export function representationOf(schema: GraphQLSchema, source: unknown, selections: readonly QueryPlanSelectionNode[]): Data | null {
   if (source === null) return null;
   const object = source as Data;
-  const result: Data = Object.create(null) as Data;
+  const result = responseObject();
   for (const selection of selections) {
     if (selection.kind === 'Field') {
       const responseName = selection.alias ?? selection.name;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Operation, Schema } from '@apollo/federation-internals';
 import type { GraphQLError } from 'graphql';
+import { responseObject } from './response-object.ts';
 
 const require = createRequire(import.meta.url);
 // Resolved once: the package re-exports through getters, which were 4% of the gateway's CPU when
@@ -101,7 +102,7 @@ const OK = 0;
 
 /**
  * Apollo's computeResponse (resultShaping.js of @apollo/gateway 2.14.4) over a compiled
- * operation: the same walk, the same output (objects without prototype, fields in selection
+ * operation: the same walk, the same output (objects without inherited properties, fields in selection
  * order, a null bubbled up to the nearest nullable field with the same errors at the same paths),
  * without looking the operation's directives, types and names up again at every value.
  * RESULT_SHAPING=verify runs Apollo's beside it and fails on any difference.
@@ -114,7 +115,7 @@ export function shapeResponse(compiled: CompiledShaping, variables: Record<strin
     errors: [],
     types: typeCache(compiled.schema),
   };
-  const data = Object.create(null) as Record<string, unknown>;
+  const data = responseObject();
   const result = applySelectionSet(run, input as Record<string, unknown>, compiled.root, data, [], compiled.rootType);
   return { data: result === NULL_BUBBLE_UP ? null : data, errors: run.errors };
 }
@@ -286,7 +287,7 @@ function updateOutputValue(
       }
       objectType = typenameType;
     }
-    const outputObject = outputValue === undefined ? (Object.create(null) as Record<string, unknown>) : (outputValue as Record<string, unknown>);
+    const outputObject = outputValue === undefined ? responseObject() : (outputValue as Record<string, unknown>);
     const result = applySelectionSet(run, value, sub, outputObject, path, objectType);
     invalid = false;
     hasErrors = result === NULL_BUBBLE_UP;

@@ -5,7 +5,8 @@ import { AUDIENCE_HEADER } from './signing.ts';
 interface Shared {
   status: number;
   statusText: string;
-  headers: Array<[string, string]>;
+  /** One Headers for every caller of the shared answer: they read it (content type, cache control), none writes it. */
+  headers: Headers;
   body: string;
 }
 
@@ -27,13 +28,13 @@ export function dedupSubgraphFetches(fetcher: Fetcher, mayJoin: (subgraph: strin
   const dedup = async (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> => {
     const body = typeof init?.body === 'string' ? init.body : undefined;
     if (body === undefined || init?.method !== 'POST' || !QUERY_BODY.test(body)) return fetcher(url, init);
-    const key = JSON.stringify([url, headersOf(init.headers), body]);
+    const key = keyOf(url, init.headers, body);
     let shared = inFlight.get(key);
     if (shared && !mayJoin(init.headers?.[AUDIENCE_HEADER] ?? '')) return fetcher(url, init);
     if (!shared) {
       shared = (async () => {
         const response = await fetcher(url, init);
-        return { status: response.status, statusText: response.statusText, headers: [...response.headers], body: await response.text() };
+        return { status: response.status, statusText: response.statusText, headers: new Headers([...response.headers]), body: await response.text() };
       })().finally(() => inFlight.delete(key));
       inFlight.set(key, shared);
     }
@@ -43,6 +44,13 @@ export function dedupSubgraphFetches(fetcher: Fetcher, mayJoin: (subgraph: strin
   return Object.assign(dedup as Fetcher, { inFlight: () => inFlight.size });
 }
 
-function headersOf(headers: FetcherRequestInit['headers']): Array<[string, string]> {
-  return Object.entries(headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/**
+ * URL, headers (sorted) and body, NUL-separated: neither a URL nor a header name or value can hold
+ * a NUL (fetch refuses them), and the body comes last, so no two requests read alike. Not JSON: the
+ * body, often kilobytes of representations, would be escaped into a copy for every fetch.
+ */
+function keyOf(url: string, headers: FetcherRequestInit['headers'], body: string): string {
+  let key = `${url}\u0000`;
+  for (const [name, value] of Object.entries(headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) key += `${name}\u0000${String(value)}\u0000`;
+  return `${key}\u0000${body}`;
 }

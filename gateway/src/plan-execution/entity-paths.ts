@@ -63,3 +63,35 @@ function fieldOf(value: unknown, step: string | number | undefined, path: readon
   const object = value as Data;
   return hasOwn(object, step) ? object[step] : undefined;
 }
+
+/** Apollo's generateHydratedPaths: the concrete path of each value at `path`, in the order the fetch sent them. */
+export function hydratedPaths(parent: (string | number)[], path: readonly (string | number)[], from: number, data: unknown, result: (string | number)[][]): void {
+  if (data === null || data === undefined) return;
+  if (from >= path.length) {
+    result.push(parent.slice());
+    return;
+  }
+  const head = path[from];
+  if (head === '@') {
+    if (!Array.isArray(data)) throw new Error('expected array when encountering `@`');
+    for (let i = 0; i < data.length; i++) {
+      parent.push(i);
+      hydratedPaths(parent, path, from + 1, data[i], result);
+      parent.pop();
+    }
+  } else if (typeof head === 'string') {
+    if (Array.isArray(data)) {
+      for (let i = 0; i < data.length; i++) {
+        parent.push(i);
+        hydratedPaths(parent, path, from, data[i], result);
+        parent.pop();
+      }
+    } else if (Object.prototype.hasOwnProperty.call(data, head)) {
+      parent.push(head);
+      hydratedPaths(parent, path, from + 1, (data as Data)[head], result);
+      parent.pop();
+    }
+  } else {
+    throw new Error(`unknown path part "${String(head)}"`);
+  }
+}

@@ -18,7 +18,7 @@ import type { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@ap
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { executeSync, GraphQLError, Kind, OperationTypeNode, visit, type DocumentNode, type FieldNode, type GraphQLSchema, type OperationDefinitionNode, type VariableDefinitionNode } from 'graphql';
-import { valuesAtPath } from './entity-paths.ts';
+import { hydratedPaths, valuesAtPath } from './entity-paths.ts';
 import { deepMerge } from './merge.ts';
 import { representationOf } from './representations.ts';
 import { responseObject } from '../result-shaping/response-object.ts';
@@ -331,38 +331,6 @@ function errorPaths(fetch: FetchNode, cursor: Cursor): ErrorPathOf {
     }
     return errorPath ? [...cursor.path, ...errorPath] : undefined;
   };
-}
-
-/** Apollo's generateHydratedPaths: the concrete path of each value at `path`, in the order the fetch sent them. */
-function hydratedPaths(parent: (string | number)[], path: readonly (string | number)[], from: number, data: unknown, result: (string | number)[][]): void {
-  if (data === null || data === undefined) return;
-  if (from >= path.length) {
-    result.push(parent.slice());
-    return;
-  }
-  const head = path[from];
-  if (head === '@') {
-    if (!Array.isArray(data)) throw new Error('expected array when encountering `@`');
-    for (let i = 0; i < data.length; i++) {
-      parent.push(i);
-      hydratedPaths(parent, path, from + 1, data[i], result);
-      parent.pop();
-    }
-  } else if (typeof head === 'string') {
-    if (Array.isArray(data)) {
-      for (let i = 0; i < data.length; i++) {
-        parent.push(i);
-        hydratedPaths(parent, path, from, data[i], result);
-        parent.pop();
-      }
-    } else if (Object.prototype.hasOwnProperty.call(data, head)) {
-      parent.push(head);
-      hydratedPaths(parent, path, from + 1, (data as Data)[head], result);
-      parent.pop();
-    }
-  } else {
-    throw new Error(`unknown path part "${String(head)}"`);
-  }
 }
 
 function downstreamServiceError(original: SubgraphError, serviceName: string, pathOf: ErrorPathOf): GraphQLError {

@@ -28,6 +28,8 @@
  *           (QUERY_PLANNING_FAILED); resolvable keys first, per supergraph load
  *         @apollo/gateway: query plan, then per subgraph fetch                 apollo/federated-gateway.ts
  *           plans scheduled in waves, once per plan (SUBGRAPH_BATCHING)        fetch-batching/wave-schedule.ts
+ *           the plan executed without Apollo's per-request rebuilding          plan-execution/install.ts
+ *             (PLAN_EXECUTION)
  *           the answer shaped by the operation compiled once (RESULT_SHAPING)  result-shaping/install.ts
  *           data source: measured, caller claims, client headers, trace;       subgraph-fetch/data-source.ts
  *             one request per subgraph per wave, representations once          fetch-batching/request-batcher.ts

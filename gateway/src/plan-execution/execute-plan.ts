@@ -88,24 +88,26 @@ interface Execution {
   telemetryConfig: unknown;
 }
 
-/** Per API schema (one per supergraph load), per operation definition (Apollo Server's document cache keeps one per query). */
-const operations = new WeakMap<Schema, WeakMap<OperationDefinitionNode, Operation>>();
+/**
+ * Per API schema (one per supergraph load), per operation definition (Apollo Server's document
+ * cache keeps one per query), with the fragment definitions it was built with: a document
+ * rewritten by an earlier stage (authorization, correctness) can keep the operation's node and
+ * change a fragment, and must not get the operation built from the other fragments.
+ */
+const operations = new WeakMap<Schema, WeakMap<OperationDefinitionNode, { fragments: unknown[]; operation: Operation }>>();
 
-function operationOf(apiSchema: Schema, operationContext: OperationContext): Operation {
+export function operationOf(apiSchema: Schema, operationContext: OperationContext): Operation {
   let byDefinition = operations.get(apiSchema);
   if (!byDefinition) {
     byDefinition = new WeakMap();
     operations.set(apiSchema, byDefinition);
   }
-  let operation = byDefinition.get(operationContext.operation);
-  if (!operation) {
-    const document = {
-      kind: Kind.DOCUMENT,
-      definitions: [operationContext.operation, ...Object.values(operationContext.fragments)],
-    } as DocumentNode;
-    operation = operationFromDocument(apiSchema, document, { validate: false });
-    byDefinition.set(operationContext.operation, operation);
-  }
+  const fragments = Object.values(operationContext.fragments);
+  const cached = byDefinition.get(operationContext.operation);
+  if (cached && cached.fragments.length === fragments.length && cached.fragments.every((fragment, i) => fragment === fragments[i])) return cached.operation;
+  const document = { kind: Kind.DOCUMENT, definitions: [operationContext.operation, ...fragments] } as DocumentNode;
+  const operation = operationFromDocument(apiSchema, document, { validate: false });
+  byDefinition.set(operationContext.operation, { fragments, operation });
   return operation;
 }
 

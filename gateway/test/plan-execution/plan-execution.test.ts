@@ -7,10 +7,10 @@
 import { createRequire } from 'node:module';
 import type { QueryPlanSelectionNode } from '@apollo/query-planner';
 import fc from 'fast-check';
-import { buildSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { hydratedPaths, valuesAtPath } from '../../src/plan-execution/entity-paths.ts';
-import { needsApollosExecutor } from '../../src/plan-execution/execute-plan.ts';
+import { needsApollosExecutor, operationOf } from '../../src/plan-execution/execute-plan.ts';
 import { deepMerge } from '../../src/plan-execution/merge.ts';
 import { representationOf } from '../../src/plan-execution/representations.ts';
 import { responseObject } from '../../src/result-shaping/response-object.ts';
@@ -232,5 +232,32 @@ describe('which plans Apollo executor runs', () => {
     expect(needsApollosExecutor({ kind: 'QueryPlan', node: { kind: 'Defer', primary: {}, deferred: [] } } as never, context(false))).toBe(true);
     expect(needsApollosExecutor({ kind: 'QueryPlan', node: { kind: 'Subscription', primary: fetch } } as never, context(false))).toBe(true);
     expect(needsApollosExecutor({ kind: 'QueryPlan', node: fetch } as never, context(true))).toBe(true);
+  });
+});
+
+describe('the operation built once per document', () => {
+  const { buildSchema: buildApiSchema } = require('@apollo/federation-internals') as typeof import('@apollo/federation-internals');
+  const apiSchema = buildApiSchema('type Query { product: Product } type Product { upc: String name: String price: Int }');
+  const contextOf = (document: DocumentNode) => {
+    const definitions = document.definitions;
+    const operation = definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+    const fragments = Object.fromEntries(definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+    return { schema: {} as GraphQLSchema, operation, fragments };
+  };
+
+  it('is reused for the same document, and rebuilt when a stage rewrote a fragment but kept the operation node', () => {
+    const original = parse('query Q { product { ...P } } fragment P on Product { upc name }');
+    const first = operationOf(apiSchema, contextOf(original));
+    expect(operationOf(apiSchema, contextOf(original))).toBe(first);
+    // As graphql's visit() rewrites: the changed fragment is a new node, the untouched operation node is shared.
+    const fragment = original.definitions[1] as FragmentDefinitionNode;
+    const rewritten: DocumentNode = {
+      ...original,
+      definitions: [original.definitions[0]!, { ...fragment, selectionSet: { ...fragment.selectionSet, selections: fragment.selectionSet.selections.slice(0, 1) } }],
+    };
+    const again = operationOf(apiSchema, contextOf(rewritten));
+    expect(again).not.toBe(first);
+    expect(again.toString()).not.toContain('name');
+    expect(first.toString()).toContain('name');
   });
 });

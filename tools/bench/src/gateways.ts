@@ -43,13 +43,22 @@ export const GATEWAYS: GatewaySpec[] = [
     env: { INBOUND_DEDUP: 'false', SUBGRAPH_BATCHING: 'false' },
     identity: true,
   },
-  // And with Apollo's own result shaping too: the request path as it was before issue 13.
+  // With Apollo's own plan executor (executeQueryPlan), everything else as now.
   {
-    id: 'ours-nodedup-before',
-    label: 'ours, inbound dedup off, batching off, Apollo result shaping',
+    id: 'ours-nodedup-apollo-execution',
+    label: 'ours, inbound dedup off, Apollo plan execution',
     entry: OURS,
     nodeFlags: OURS_FLAGS,
-    env: { INBOUND_DEDUP: 'false', SUBGRAPH_BATCHING: 'false', RESULT_SHAPING: 'apollo' },
+    env: { INBOUND_DEDUP: 'false', PLAN_EXECUTION: 'apollo' },
+    identity: true,
+  },
+  // And with Apollo's own result shaping and executor too: the request path as it was before issue 13.
+  {
+    id: 'ours-nodedup-before',
+    label: 'ours, inbound dedup off, batching off, Apollo result shaping and execution',
+    entry: OURS,
+    nodeFlags: OURS_FLAGS,
+    env: { INBOUND_DEDUP: 'false', SUBGRAPH_BATCHING: 'false', RESULT_SHAPING: 'apollo', PLAN_EXECUTION: 'apollo' },
     identity: true,
   },
   {

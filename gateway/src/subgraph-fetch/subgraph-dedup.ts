@@ -51,6 +51,20 @@ export function dedupSubgraphFetches(fetcher: Fetcher, mayJoin: (subgraph: strin
  */
 function keyOf(url: string, headers: FetcherRequestInit['headers'], body: string): string {
   let key = `${url}\u0000`;
-  for (const [name, value] of Object.entries(headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) key += `${name}\u0000${String(value)}\u0000`;
+  let previous = '';
+  let sorted = true;
+  // Apollo's data source builds them from a Headers, whose names come sorted: then no sort, no entries array.
+  for (const name in headers) {
+    if (name < previous) {
+      sorted = false;
+      break;
+    }
+    previous = name;
+    key += `${name}\u0000${String(headers[name])}\u0000`;
+  }
+  if (!sorted) {
+    key = `${url}\u0000`;
+    for (const [name, value] of Object.entries(headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) key += `${name}\u0000${String(value)}\u0000`;
+  }
   return `${key}\u0000${body}`;
 }

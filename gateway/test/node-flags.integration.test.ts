@@ -91,11 +91,12 @@ describe('node gateway/dist/main.js applies its node flags itself', () => {
   });
 
   it('keeps flags given on the command line (the operator wins) and has nothing to re-exec', async () => {
-    const gateway = await startBuilt(['--max-old-space-size=256']);
+    const gateway = await startBuilt(['--max-old-space-size=256', '--max-semi-space-size=8']);
     await gateway.ready();
     expect(await descendants(gateway.child.pid!)).toHaveLength(0);
-    expect(argvOf(gateway.child.pid!)).toContain('--max-old-space-size=256');
+    expect(argvOf(gateway.child.pid!)).toEqual(expect.arrayContaining(['--max-old-space-size=256', '--max-semi-space-size=8']));
     expect(argvOf(gateway.child.pid!)).not.toContain('--max-old-space-size=192');
+    expect(argvOf(gateway.child.pid!)).not.toContain('--max-semi-space-size=32');
     gateway.child.kill('SIGKILL');
   });
 

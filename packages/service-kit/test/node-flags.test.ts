@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { gatewayNodeFlags, missingFlags, NodeFlagsConfigError } from '../src/node-flags.ts';
 
 describe('the node flags the gateway applies to itself', () => {
-  it('caps the heap by default, leaves V8 its own limit on 0, and sets the semi-space when asked', () => {
-    expect(gatewayNodeFlags({})).toEqual(['--max-old-space-size=192']);
-    expect(gatewayNodeFlags({ GATEWAY_HEAP_MB: '' })).toEqual(['--max-old-space-size=192']);
-    expect(gatewayNodeFlags({ GATEWAY_HEAP_MB: '0' })).toEqual([]);
+  it('caps the heap and sizes the semi-space by default, leaves V8 its own sizes on 0', () => {
+    expect(gatewayNodeFlags({})).toEqual(['--max-old-space-size=192', '--max-semi-space-size=32']);
+    expect(gatewayNodeFlags({ GATEWAY_HEAP_MB: '', GATEWAY_SEMI_SPACE_MB: '' })).toEqual(['--max-old-space-size=192', '--max-semi-space-size=32']);
+    expect(gatewayNodeFlags({ GATEWAY_HEAP_MB: '0' })).toEqual(['--max-semi-space-size=32']);
+    expect(gatewayNodeFlags({ GATEWAY_HEAP_MB: '0', GATEWAY_SEMI_SPACE_MB: '0' })).toEqual([]);
     expect(gatewayNodeFlags({ GATEWAY_HEAP_MB: '256', GATEWAY_SEMI_SPACE_MB: '8' })).toEqual(['--max-old-space-size=256', '--max-semi-space-size=8']);
   });
 

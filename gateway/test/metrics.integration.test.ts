@@ -66,6 +66,9 @@ describe('/metrics', () => {
       // One plan fetch per request here: nothing of this query goes to one subgraph in the same wave.
       expect(sample(text, 'subgraph_plan_fetches_total', { subgraph })).toBe(measured.fetches[subgraph]);
     }
+    // The three that were planned ran through our executor (the suite's verify mode answers with it too).
+    expect(sample(text, 'gateway_plan_executions_total', { executor: 'compiled' })).toBe(3);
+    expect(sample(text, 'gateway_plan_executions_total', { executor: 'apollo' }) ?? 0).toBe(0);
     expect(sample(text, 'cache_lookups_total', { cache: 'query_plan', result: 'miss' })).toBe(1);
     expect(sample(text, 'cache_lookups_total', { cache: 'query_plan', result: 'hit' })).toBe(2);
     expect(sample(text, 'nodejs_eventloop_lag_seconds', { service: 'gateway' })).toBeGreaterThanOrEqual(0);

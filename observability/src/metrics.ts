@@ -114,6 +114,12 @@ export function createServiceMetrics(service: string, options: { maxOperations?:
       labelNames: ['subgraph'] as const,
       registers,
     }),
+    planExecutions: new Counter({
+      name: 'gateway_plan_executions_total',
+      help: "Query plans executed, by executor: compiled (gateway/src/plan-execution/) or apollo (@apollo/gateway's executeQueryPlan: PLAN_EXECUTION=apollo, @defer, subscriptions, requests capturing usage traces).",
+      labelNames: ['executor'] as const,
+      registers,
+    }),
     subgraphFetchDuration: new Histogram({
       name: 'subgraph_fetch_duration_seconds',
       help: 'Duration of one subgraph fetch, by subgraph.',

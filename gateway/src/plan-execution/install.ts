@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
 import { context, createContextKey } from '@opentelemetry/api';
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
+import { currentScope } from '@shop/observability';
 import { executeQueryPlan, needsApollosExecutor, type ExecuteQueryPlan, type ServiceMap } from './execute-plan.ts';
 
 export type PlanExecutionMode = 'compiled' | 'apollo' | 'verify';
@@ -17,10 +18,19 @@ export class PlanExecutionMismatch extends Error {}
 /** @opentelemetry/core's suppressTracing key (a Symbol.for): the replay in verify mode makes no spans. */
 const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
 
-const ours: ExecuteQueryPlan = (queryPlan, serviceMap, requestContext, ...rest) =>
-  needsApollosExecutor(queryPlan, requestContext)
-    ? apollosExecuteQueryPlan(queryPlan, serviceMap, requestContext, ...rest)
-    : executeQueryPlan(queryPlan, serviceMap, requestContext, ...rest);
+/** Each execution counted by executor (gateway_plan_executions_total), so a fallback to Apollo's shows. */
+const counted = (executor: 'compiled' | 'apollo') => currentScope()?.metrics.planExecutions.inc({ executor });
+
+const apollos: ExecuteQueryPlan = (...args) => {
+  counted('apollo');
+  return apollosExecuteQueryPlan(...args);
+};
+
+const ours: ExecuteQueryPlan = (queryPlan, serviceMap, requestContext, ...rest) => {
+  if (needsApollosExecutor(queryPlan, requestContext)) return apollos(queryPlan, serviceMap, requestContext, ...rest);
+  counted('compiled');
+  return executeQueryPlan(queryPlan, serviceMap, requestContext, ...rest);
+};
 
 /**
  * Ours, then Apollo's executor on the same plan, fed the answers the subgraphs gave ours (recorded
@@ -28,7 +38,8 @@ const ours: ExecuteQueryPlan = (queryPlan, serviceMap, requestContext, ...rest) 
  * be the same, or the request fails. The subgraphs are called once; the replay records no spans.
  */
 const verifying: ExecuteQueryPlan = async (queryPlan, serviceMap, requestContext, operationContext, ...rest) => {
-  if (needsApollosExecutor(queryPlan, requestContext)) return apollosExecuteQueryPlan(queryPlan, serviceMap, requestContext, operationContext, ...rest);
+  if (needsApollosExecutor(queryPlan, requestContext)) return apollos(queryPlan, serviceMap, requestContext, operationContext, ...rest);
+  counted('compiled');
   const recorded = new Map<string, string[]>();
   const keyOf = (service: string, options: unknown) => {
     const { request } = options as { request: { query?: string; variables?: unknown } };
@@ -100,5 +111,5 @@ function firstDifference(ours: unknown, apollos: unknown, at: string): string {
  */
 export function installPlanExecution(configured: PlanExecutionMode): void {
   const mode = process.env.PLAN_EXECUTION === 'verify' ? 'verify' : configured;
-  executionModule.executeQueryPlan = mode === 'apollo' ? apollosExecuteQueryPlan : mode === 'verify' ? verifying : ours;
+  executionModule.executeQueryPlan = mode === 'apollo' ? apollos : mode === 'verify' ? verifying : ours;
 }

@@ -1,4 +1,5 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
+import { Headers } from 'undici';
 import { BufferedResponse } from './buffered-response.ts';
 import { AUDIENCE_HEADER } from './signing.ts';
 

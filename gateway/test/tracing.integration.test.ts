@@ -45,6 +45,25 @@ async function tracedRequest(query: string, headers: Record<string, string> = {}
 }
 
 describe('one federated request is one trace', () => {
+  it('sends a batched request under one fetch span; the other fetches it carried link to that span and name it', async () => {
+    const { spans } = await tracedRequest(BENCHMARK_QUERY);
+    const byId = new Map(spans.map((s) => [idOf(s), s]));
+    const fetches = spans.filter((s) => s.name === 'gateway.fetch');
+    // Each subgraph request is one SERVER span in its subgraph, under the fetch span that carried it.
+    const carriers = new Set(spans.filter((s) => s.kind === SpanKind.SERVER && s.attributes['shop.service'] !== 'gateway').map((s) => parentOf(s)!));
+    const linked = fetches.filter((f) => f.attributes['graphql.federation.batched_into'] !== undefined);
+    expect(carriers.size).toBe(6);
+    expect(linked.length).toBeGreaterThan(0);
+    expect(linked.length + carriers.size).toBe(fetches.length);
+    for (const fetch of linked) {
+      const into = String(fetch.attributes['graphql.federation.batched_into']);
+      expect(carriers.has(into)).toBe(true);
+      expect(fetch.links.map((l) => l.context.spanId)).toEqual([into]);
+      expect(byId.get(into)!.attributes['graphql.subgraph.name']).toBe(fetch.attributes['graphql.subgraph.name']);
+      expect(fetch.attributes['graphql.subgraph.name']).toBe(fetch.attributes['service']);
+    }
+  });
+
   it('links gateway, subgraph fetches, DataLoader batches and SQL with the right parents and attributes', async () => {
     const { spans, root, sha256Hash } = await tracedRequest(QUERY);
     const byId = new Map(spans.map((s) => [idOf(s), s]));

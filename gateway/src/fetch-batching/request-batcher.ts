@@ -22,7 +22,8 @@ export interface OutgoingRequest extends PlanFetch {
  * answer, a 5xx) throws, and `failed` gives each fetch it carried its own answer for that.
  */
 export interface BatchTransport<F extends PlanFetch> {
-  send(request: OutgoingRequest, first: F): Promise<GatewayGraphQLResponse>;
+  /** `carried`: every plan fetch the request carries, `first` among them. */
+  send(request: OutgoingRequest, first: F, carried: readonly F[]): Promise<GatewayGraphQLResponse>;
   failed(error: unknown, fetch: F): GatewayGraphQLResponse;
 }
 
@@ -92,6 +93,7 @@ export function requestBatcher<F extends PlanFetch>(transport: BatchTransport<F>
             }
           : { query: groups[0]!.query, operationName: first.operationName, variables: groupVariables(groups[0]!), fetches, representations },
         first,
+        groups.flatMap((g) => g.members.map((m) => m.fetch)),
       );
     } catch (error) {
       for (const group of groups) for (const member of group.members) settle(member, () => transport.failed(error, member.fetch));

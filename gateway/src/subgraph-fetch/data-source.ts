@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
+import { trace, type Span } from '@opentelemetry/api';
 import { Kind, type DocumentNode, type GraphQLError } from 'graphql';
 import type { GatewayContext } from '../context.ts';
 import { requestBatcher, type OutgoingRequest, type PlanFetch } from '../fetch-batching/request-batcher.ts';
@@ -19,8 +20,8 @@ const { parseCacheControlHeader } = require('@apollo/gateway/dist/datasources/pa
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 /** What @apollo/gateway's executor calls a data source with for a fetch of a plan. */
 type FetchOptions = Extract<ProcessOptions, { incomingRequestContext: unknown }>;
-/** A plan fetch the batcher holds, with the options it came with. */
-type HeldFetch = PlanFetch & { options: FetchOptions };
+/** A plan fetch the batcher holds, with the options it came with and its `gateway.fetch` span. */
+type HeldFetch = PlanFetch & { options: FetchOptions; span: Span | undefined };
 
 /** Headers a client sends that subgraphs may need; everything else stays at the edge. */
 const FORWARDED_HEADERS = ['apollographql-client-name', 'apollographql-client-version', 'accept-language'] as const;
@@ -43,7 +44,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.telemetry = config.telemetry;
     this.batcher = config.batching
       ? requestBatcher<HeldFetch>({
-          send: (request, first) => this.send(request, first.options),
+          send: (request, first, carried) => {
+            linkToCarrier(this.name, carried);
+            return this.send(request, first.options);
+          },
           failed: (error, fetch) => {
             if (!(error instanceof SubgraphFault)) throw error;
             return failedFetchResponse(error, { query: fetch.query, variables: fetch.variables });
@@ -58,7 +62,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const { query, variables, operationName, http } = options.request;
     // Apollo's own trace headers (ftv1) belong to one fetch: such a fetch goes alone.
     if (this.batcher && query && !http && operationKind(options.document, query) === 'query') {
-      return this.batcher.fetch(options.context, { query, operationName, variables: variables ?? {}, options });
+      return this.batcher.fetch(options.context, { query, operationName, variables: variables ?? {}, options, span: trace.getActiveSpan() });
     }
     const representations = variables?.representations;
     try {
@@ -161,6 +165,22 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }: Required<Pick<GatewayGraphQLRequestContext<GatewayContext>, 'request' | 'response' | 'context'>>): GatewayGraphQLResponse {
     this.telemetry.collectReport(response);
     return response;
+  }
+}
+
+/**
+ * A batched request travels under the span active when it is sent, the `gateway.fetch` of the
+ * fetch that opened the wave (the HTTP call and the subgraph's spans are its children); the other
+ * fetches it carried link to that span and name it, so a trace shows where each fetch went.
+ */
+function linkToCarrier(subgraph: string, carried: readonly HeldFetch[]): void {
+  const carrierSpan = trace.getActiveSpan();
+  const carrier = carrierSpan?.spanContext();
+  if (!carrier || carried.length < 2) return;
+  for (const fetch of carried) {
+    if (!fetch.span || fetch.span === carrierSpan) continue;
+    fetch.span.addLink({ context: carrier, attributes: { 'graphql.federation.link': 'batched_into' } });
+    fetch.span.setAttributes({ 'graphql.subgraph.name': subgraph, 'graphql.federation.batched_into': carrier.spanId });
   }
 }
 

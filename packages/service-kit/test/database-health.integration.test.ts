@@ -144,6 +144,24 @@ describe('the database health', () => {
     expect({ down: logged('unavailable'), up: logged('available again') }).toEqual({ down: 1, up: 1 });
   });
 
+  it('is not turned up again by a probe sent before the outage that answers after it (one outage, logged once each way)', async () => {
+    // No periodic probe: this test starts each one.
+    const probe = health(TEST_DATABASE_URL, 60_000);
+    await probe.probe();
+    expect(probe.isUp()).toBe(true);
+    // A probe goes out; before its answer arrives, a request meets the outage (as when the server is being stopped).
+    const stale = probe.probe();
+    probe.observe(new Error('Connection terminated unexpectedly'));
+    expect(probe.isUp()).toBe(false);
+    await stale;
+    expect(probe.isUp()).toBe(false);
+    expect(logged('available again')).toBe(0);
+    // A probe sent after the outage decides.
+    await probe.probe();
+    expect(probe.isUp()).toBe(true);
+    expect({ down: logged('unavailable'), up: logged('available again') }).toEqual({ down: 1, up: 1 });
+  });
+
   it('is not ready while nothing listens, without logging once per probe', async () => {
     const probe = health(`postgres://postgres@127.0.0.1:${await closedPort()}/postgres`);
     await probe.probe();

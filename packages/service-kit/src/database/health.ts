@@ -6,7 +6,7 @@ import { classifyDatabaseError, type DatabaseFault, type DatabaseFaultCode } fro
  * Whether a subgraph's database is usable, for /ready and `db_up`: a probe (`SELECT 1`) every
  * DATABASE_PROBE_INTERVAL_MS decides, and a request that fails with a connection-class error
  * (refused, lost, no connection in time) turns it down at once rather than at the next probe.
- * Only a probe that succeeds turns it up again. The probe has a connection of its own, so a
+ * Only a probe that succeeds, and started after the latest turn to down, turns it up again. The probe has a connection of its own, so a
  * saturated request pool does not read as an outage and its statements are not counted as the
  * requests'. Each outage is logged twice (down, then available again), never per request.
  */
@@ -53,6 +53,8 @@ export function createDatabaseHealth(options: DatabaseHealthOptions): DatabaseHe
   let state: 'starting' | 'up' | 'down' = 'starting';
   let reason = 'not probed yet';
   let outage = { since: 0, failed: 0 };
+  /** Counts the turns to down: a probe that started before the latest one says nothing about now. */
+  let outages = 0;
   let closed = false;
   let probing: Promise<void> | null = null;
   const errors = new Map<string, { code: DatabaseFaultCode; reason: string; count: number }>();
@@ -72,16 +74,24 @@ export function createDatabaseHealth(options: DatabaseHealthOptions): DatabaseHe
     reason = why;
     if (state === 'down') return;
     state = 'down';
+    outages += 1;
     outage = { since: Date.now(), failed: 0 };
     // The driver's message names the server's address: it goes to the log, never to a client.
     logger.warn({ subgraph: service, reason: why, err: error }, `The ${service} database is unavailable (${why}): requests that need it fail with DATABASE_UNAVAILABLE or DATABASE_TIMEOUT, and /ready answers 503, until it is back`);
   };
 
   const probe = (): Promise<void> => {
-    probing ??= probePool
-      .query('SELECT 1')
-      .then(markUp, (error: unknown) => markDown(classifyDatabaseError(error)?.reason ?? 'probe_failed', error))
-      .finally(() => (probing = null));
+    if (!probing) {
+      const outagesAtStart = outages;
+      probing = probePool
+        .query('SELECT 1')
+        .then(
+          // A probe answered by the server as it went down (sent before a request met the outage) is stale: the next one decides.
+          () => (outages === outagesAtStart ? markUp() : undefined),
+          (error: unknown) => markDown(classifyDatabaseError(error)?.reason ?? 'probe_failed', error),
+        )
+        .finally(() => (probing = null));
+    }
     return probing;
   };
   const timer = setInterval(() => void probe(), options.probeIntervalMs);
